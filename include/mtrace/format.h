@@ -1,0 +1,168 @@
+/* mtrace trace file format, version 1.
+ *
+ * This header is the only thing the preload library (writer) and the analyzer
+ * (reader) share.  All integers are little-endian.  docs/trace-format.md is the
+ * prose description of the same layout.
+ *
+ * File layout:
+ *   [0, MT_HEADER_SIZE)  struct mt_file_header (zero padded to one page)
+ *   [MT_HEADER_SIZE, ..) chunks, back to back, each starting with
+ *                        struct mt_chunk_header followed by `used` bytes of
+ *                        records.  A chunk belongs to one thread ("stream").
+ *
+ * Each thread writes records into its own chunk; a chunk is claimed with one
+ * atomic add on mt_file_header.data_end.  Records inside a stream are
+ * delta-encoded against the previous record of the same stream (pointer and
+ * timestamp), and the delta state resets at every chunk start, so every chunk
+ * decodes on its own.
+ *
+ * Record encoding: one tag byte, then LEB128 varints ("uv" unsigned, "sv"
+ * zigzag-signed).  dt is the tick delta to the previous record of the chunk
+ * (the first record's dt is relative to mt_chunk_header.ticks0).
+ */
+#ifndef MTRACE_FORMAT_H
+#define MTRACE_FORMAT_H
+
+#include <stdint.h>
+
+#define MT_FILE_MAGIC "MTRACE\r\n"   /* 8 bytes, no NUL */
+#define MT_FORMAT_VERSION 1u
+#define MT_HEADER_SIZE 4096u
+#define MT_CHUNK_MAGIC 0x4b43544du     /* "MTCK" */
+#define MT_MAX_DEPTH 256u              /* frames in one stack record */
+
+/* mt_file_header.flags */
+enum {
+    MT_HDR_RING = 1u << 0,     /* flight-recorder mode: chunk area wraps */
+    MT_HDR_TICKS_TSC = 1u << 1 /* ticks are the invariant TSC, else ns */
+};
+
+/* How the traced process ended (mt_file_header.end_state). */
+enum mt_end_state {
+    MT_END_RUNNING = 0, /* never finalised: killed, crashed, or still running */
+    MT_END_EXIT = 1,    /* exit() or return from main; end_code = status */
+    MT_END_EXEC = 2,    /* replaced by execve(); end_code unused */
+    MT_END_ABORT = 3,   /* abort() */
+    MT_END_UNDERSCORE_EXIT = 4, /* _exit()/_Exit(): no atexit handlers ran */
+    MT_END_SIGNAL = 5   /* fatal signal seen by mtrace; end_code = signo */
+};
+
+struct mt_file_header {
+    char magic[8];
+    uint32_t version;
+    uint32_t header_size;      /* MT_HEADER_SIZE */
+    uint32_t chunk_size;       /* default chunk size the writer used */
+    uint32_t flags;            /* MT_HDR_* */
+    uint64_t pid;
+    uint64_t ppid;
+    uint64_t start_realtime_ns; /* CLOCK_REALTIME at start */
+    uint64_t ticks_start;      /* clock pair at start: ticks ... */
+    uint64_t ns_start;         /* ... and CLOCK_MONOTONIC ns */
+    uint64_t ticks_end;        /* clock pair at finalisation (0 if none) */
+    uint64_t ns_end;
+    uint64_t data_end;         /* end of the last claimed chunk (atomic) */
+    uint64_t ring_bytes;       /* size of the chunk area in ring mode */
+    uint64_t chunk_seq;        /* chunks claimed so far (atomic) */
+    uint32_t end_state;        /* enum mt_end_state */
+    int32_t end_code;
+    uint64_t lost_events;      /* events the writer could not record */
+    uint32_t depth;            /* MTRACE_DEPTH in force */
+    uint32_t pointer_bits;     /* 64 */
+    uint64_t initial_brk;      /* program break when tracing started */
+    uint64_t ticks_last;       /* latest clock pair, refreshed at each chunk */
+    uint64_t ns_last;          /* claim, for calibrating unfinished traces */
+    uint64_t reserved[14];
+};
+
+struct mt_chunk_header {
+    uint32_t magic;   /* MT_CHUNK_MAGIC */
+    uint32_t size;    /* bytes of the chunk including this header */
+    uint64_t seq;     /* claim order, from mt_file_header.chunk_seq */
+    uint32_t tid;     /* kernel thread id of the writing thread */
+    uint32_t used;    /* committed record bytes after the header */
+    uint64_t ticks0;  /* timestamp base of the first record */
+};
+
+/* Record tags.  Allocation tags carry the allocating function. */
+enum mt_tag {
+    MT_TAG_PAD = 0,      /* ignore the rest of the chunk */
+    MT_TAG_STACK = 1,    /* uv id, uv depth, depth x sv (frame - prev frame) */
+    MT_TAG_FREE = 2,     /* sv dt, sv (ptr - prev ptr) */
+    MT_TAG_REALLOC = 3,  /* sv dt, sv (old - prev ptr), sv (new - old),
+                            uv (size << 2 | source), uv stack */
+    MT_TAG_INFO = 4,     /* uv info kind, uv len, len bytes: see mt_info */
+    MT_TAG_MODULE = 5,   /* uv start, uv end, uv load bias, uv idlen, id,
+                            uv pathlen, path: a loaded ELF object */
+    MT_TAG_BRK = 6,      /* sv dt, uv old break, uv new break, uv cause,
+                            uv stack: the program break moved */
+    MT_TAG_MAP = 7,      /* sv dt, uv op, uv addr, uv len, uv new addr,
+                            uv new len, uv prot, uv flags, uv cause,
+                            uv stack, uv pathlen, path */
+    MT_TAG_MAPS = 8,     /* sv dt, uv reason, uv len, text of
+                            /proc/self/maps (or smaps at exit) */
+    MT_TAG_SETTING = 9,  /* sv dt, uv param, sv value: mallopt() call */
+    MT_TAG_ALLOC = 16    /* 16 + enum mt_alloc_kind: sv dt, sv (ptr - prev),
+                            uv (size << 2 | source), uv stack */
+};
+
+enum mt_alloc_kind {
+    MT_KIND_MALLOC = 0,
+    MT_KIND_CALLOC = 1,
+    MT_KIND_REALLOCARRAY = 2, /* recorded as MT_TAG_REALLOC with this note */
+    MT_KIND_POSIX_MEMALIGN = 3,
+    MT_KIND_ALIGNED_ALLOC = 4,
+    MT_KIND_MEMALIGN = 5,
+    MT_KIND_VALLOC = 6,
+    MT_KIND_PVALLOC = 7,
+    MT_KIND_COUNT = 8
+};
+
+/* Where glibc served a block from (low two bits of the size field). */
+enum mt_source {
+    MT_SRC_UNKNOWN = 0,
+    MT_SRC_BRK = 1,    /* main arena: the brk heap */
+    MT_SRC_ARENA = 2,  /* a thread arena's mmap'd heap */
+    MT_SRC_MMAP = 3    /* a dedicated mmap chunk */
+};
+
+/* MT_TAG_INFO kinds: free-form, length-prefixed payloads. */
+enum mt_info {
+    MT_INFO_CMDLINE = 1,  /* argv joined by NUL bytes */
+    MT_INFO_EXE = 2,      /* readlink(/proc/self/exe) */
+    MT_INFO_TUNABLES = 3, /* "NAME=value\n" lines of malloc settings */
+    MT_INFO_THREAD = 4    /* thread name */
+};
+
+/* MT_TAG_MAP op */
+enum mt_map_op {
+    MT_MAP_MMAP = 1,     /* application called mmap */
+    MT_MAP_MUNMAP = 2,   /* application called munmap */
+    MT_MAP_MREMAP = 3,   /* application called mremap */
+    MT_MAP_MPROTECT = 4,
+    MT_MAP_CHUNK_MMAP = 5,   /* malloc made a dedicated mmap for a block */
+    MT_MAP_CHUNK_MUNMAP = 6, /* free released a dedicated mmap chunk */
+    MT_MAP_CHUNK_MREMAP = 7, /* realloc resized a dedicated mmap chunk */
+    MT_MAP_ARENA_HEAP = 8    /* a new thread-arena heap appeared */
+};
+
+/* MT_TAG_BRK / MT_TAG_MAP cause: which call made the change. */
+enum mt_cause {
+    MT_CAUSE_NONE = 0,
+    MT_CAUSE_MALLOC = 1,
+    MT_CAUSE_FREE = 2,
+    MT_CAUSE_REALLOC = 3,
+    MT_CAUSE_APP = 4,      /* the application's own brk/sbrk/mmap call */
+    MT_CAUSE_STARTUP = 5   /* before tracing began (loader, libc start-up) */
+};
+
+/* MT_TAG_MAPS reason */
+enum mt_maps_reason {
+    MT_MAPS_START = 1,
+    MT_MAPS_EXIT = 2,
+    MT_MAPS_DLOPEN = 3,
+    MT_MAPS_DLCLOSE = 4,
+    MT_MAPS_MAPPING = 5,
+    MT_MAPS_SMAPS_EXIT = 6
+};
+
+#endif

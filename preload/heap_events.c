@@ -1,0 +1,130 @@
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include "heap_events.h"
+#include "mtrace/varint.h"
+#include "shim.h"
+
+int mt_glibc_chunk_mapping(const void *p, uintptr_t *start, uintptr_t *len) MT_HIDDEN;
+
+static void **curbrk;         /* glibc's cached program break (__curbrk) */
+static uintptr_t last_brk;    /* the break as of our last look */
+
+uintptr_t mt_heap_current_brk(void)
+{
+    if (curbrk)
+        return (uintptr_t)*curbrk;
+    return mt_real.sbrk ? (uintptr_t)mt_real.sbrk(0) : 0;
+}
+
+void mt_heap_init(void)
+{
+    curbrk = dlsym(RTLD_NEXT, "__curbrk");
+    last_brk = mt_heap_current_brk();
+}
+
+static void record_brk(struct mt_thread *t, uintptr_t old, uintptr_t now, unsigned cause,
+                       uint32_t stack)
+{
+    struct mt_cursor *c = mt_cursor_of(t);
+    uint64_t ticks = mt_ticks();
+    uint8_t *o = mt_reserve(t, c, 1 + 5 * MT_VARINT_MAX, ticks);
+    if (!o) {
+        mt_lost_event();
+        return;
+    }
+    *o++ = MT_TAG_BRK;
+    o = mt_put_sv(o, (int64_t)(ticks - c->last_ticks));
+    o = mt_put_uv(o, old);
+    o = mt_put_uv(o, now);
+    o = mt_put_uv(o, cause);
+    o = mt_put_uv(o, stack);
+    c->last_ticks = ticks;
+    mt_commit(c, o);
+}
+
+static void record_chunk_map(struct mt_thread *t, unsigned op, uintptr_t addr, uintptr_t len,
+                             uintptr_t naddr, uintptr_t nlen, unsigned cause, uint32_t stack)
+{
+    struct mt_cursor *c = mt_cursor_of(t);
+    uint64_t ticks = mt_ticks();
+    uint8_t *o = mt_reserve(t, c, 1 + 11 * MT_VARINT_MAX, ticks);
+    if (!o) {
+        mt_lost_event();
+        return;
+    }
+    *o++ = MT_TAG_MAP;
+    o = mt_put_sv(o, (int64_t)(ticks - c->last_ticks));
+    o = mt_put_uv(o, op);
+    o = mt_put_uv(o, addr);
+    o = mt_put_uv(o, len);
+    o = mt_put_uv(o, naddr);
+    o = mt_put_uv(o, nlen);
+    o = mt_put_uv(o, 3);    /* PROT_READ|PROT_WRITE */
+    o = mt_put_uv(o, 0x22); /* MAP_PRIVATE|MAP_ANONYMOUS */
+    o = mt_put_uv(o, cause);
+    o = mt_put_uv(o, stack);
+    o = mt_put_uv(o, 0);    /* no path */
+    c->last_ticks = ticks;
+    mt_commit(c, o);
+}
+
+/* Records a move of the break since our last look.  Only the main arena
+ * moves the break, under its lock; the compare-and-swap makes sure one
+ * thread reports each move. */
+static void check_brk(struct mt_thread *t, unsigned cause, uint32_t stack)
+{
+    uintptr_t now = mt_heap_current_brk();
+    uintptr_t old = __atomic_load_n(&last_brk, __ATOMIC_RELAXED);
+    if (MT_LIKELY(now == old))
+        return;
+    if (__atomic_compare_exchange_n(&last_brk, &old, now, 0, __ATOMIC_RELAXED,
+                                    __ATOMIC_RELAXED))
+        record_brk(t, old, now, cause, stack);
+}
+
+void mt_heap_note_brk(struct mt_thread *t, unsigned cause, uint32_t stack)
+{
+    check_brk(t, cause, stack);
+}
+
+void mt_heap_before_free(struct mt_heap_before *hb, const void *p)
+{
+    hb->map_start = hb->map_len = 0;
+    if (p)
+        mt_glibc_chunk_mapping(p, &hb->map_start, &hb->map_len);
+}
+
+void mt_heap_after(struct mt_thread *t, unsigned cause, const void *p, uint32_t stack)
+{
+    uintptr_t start, len;
+    if (mt_glibc_chunk_mapping(p, &start, &len))
+        record_chunk_map(t, MT_MAP_CHUNK_MMAP, start, len, 0, 0, cause, stack);
+    check_brk(t, cause, stack);
+}
+
+void mt_heap_after_free(struct mt_thread *t, const struct mt_heap_before *hb)
+{
+    if (hb->map_len)
+        record_chunk_map(t, MT_MAP_CHUNK_MUNMAP, hb->map_start, hb->map_len, 0, 0,
+                         MT_CAUSE_FREE, 0);
+    check_brk(t, MT_CAUSE_FREE, 0);
+}
+
+void mt_heap_after_realloc(struct mt_thread *t, const struct mt_heap_before *hb,
+                           const void *p, uint32_t stack)
+{
+    uintptr_t start = 0, len = 0;
+    int now_mapped = p && mt_glibc_chunk_mapping(p, &start, &len);
+    if (hb->map_len && now_mapped) {
+        if (start != hb->map_start || len != hb->map_len)
+            record_chunk_map(t, MT_MAP_CHUNK_MREMAP, hb->map_start, hb->map_len, start, len,
+                             MT_CAUSE_REALLOC, stack);
+    } else if (now_mapped) {
+        record_chunk_map(t, MT_MAP_CHUNK_MMAP, start, len, 0, 0, MT_CAUSE_REALLOC, stack);
+    } else if (hb->map_len) {
+        record_chunk_map(t, MT_MAP_CHUNK_MUNMAP, hb->map_start, hb->map_len, 0, 0,
+                         MT_CAUSE_REALLOC, stack);
+    }
+    check_brk(t, MT_CAUSE_REALLOC, stack);
+}

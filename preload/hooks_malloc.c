@@ -1,0 +1,195 @@
+/* The interposed allocation functions.  Each one calls the real function
+ * with the caller's exact arguments (glibc must see the real sizes), logs a
+ * free before the real free and an allocation after the real call returns,
+ * so that merged per-thread streams never show an address live twice. */
+#include <errno.h>
+#include <malloc.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bootstrap.h"
+#include "heap_events.h"
+#include "shim.h"
+
+/* ---- pass-through paths: our own work, or before the real ones are known ---- */
+
+static void *pass_malloc(size_t n)
+{
+    if (MT_LIKELY(mt_real.malloc))
+        return mt_real.malloc(n);
+    return mt_boot_alloc(n, 16);
+}
+
+static void *pass_calloc(size_t n, size_t m)
+{
+    if (MT_LIKELY(mt_real.calloc))
+        return mt_real.calloc(n, m);
+    size_t total;
+    if (__builtin_mul_overflow(n, m, &total))
+        return NULL;
+    return mt_boot_alloc(total, 16);
+}
+
+static void *pass_memalign(size_t align, size_t n)
+{
+    if (MT_LIKELY(mt_real.memalign))
+        return mt_real.memalign(align, n);
+    return mt_boot_alloc(n, align);
+}
+
+/* realloc of a bootstrap block: move it to the real heap. */
+static void *boot_realloc(void *old, size_t n)
+{
+    void *p = pass_malloc(n);
+    if (p) {
+        size_t have = mt_boot_size(old);
+        memcpy(p, old, have < n ? have : n);
+    }
+    return p;
+}
+
+/* ---- the hooks ---- */
+
+static inline void after_alloc(struct mt_thread *t, unsigned kind, void *p, size_t n)
+{
+    if (MT_LIKELY(p != NULL)) {
+        uint32_t stack = mt_stack_here(t);
+        mt_record_alloc(t, kind, p, n, stack);
+        mt_heap_after(t, MT_CAUSE_MALLOC, p, stack);
+    }
+    mt_hook_leave(t);
+}
+
+void *malloc(size_t n)
+{
+    struct mt_thread *t = mt_hook_enter();
+    if (!t)
+        return pass_malloc(n);
+    void *p = mt_real.malloc(n);
+    after_alloc(t, MT_KIND_MALLOC, p, n);
+    return p;
+}
+
+void *calloc(size_t n, size_t m)
+{
+    struct mt_thread *t = mt_hook_enter();
+    if (!t)
+        return pass_calloc(n, m);
+    void *p = mt_real.calloc(n, m);
+    after_alloc(t, MT_KIND_CALLOC, p, n * m);
+    return p;
+}
+
+void free(void *p)
+{
+    if (!p || MT_UNLIKELY(mt_boot_owns(p)))
+        return;
+    struct mt_thread *t = mt_hook_enter();
+    if (!t) {
+        if (MT_LIKELY(mt_real.free))
+            mt_real.free(p);
+        return;
+    }
+    struct mt_heap_before hb;
+    mt_heap_before_free(&hb, p);
+    mt_record_free(t, p);
+    mt_real.free(p);
+    mt_heap_after_free(t, &hb);
+    mt_hook_leave(t);
+}
+
+static void *realloc_common(void *old, size_t n, size_t m, int is_array)
+{
+    if (old && MT_UNLIKELY(mt_boot_owns(old))) {
+        size_t total;
+        if (is_array && __builtin_mul_overflow(n, m, &total))
+            return NULL;
+        return boot_realloc(old, is_array ? total : n);
+    }
+    struct mt_thread *t = mt_hook_enter();
+    if (!t) {
+        if (is_array)
+            return mt_real.reallocarray ? mt_real.reallocarray(old, n, m) : NULL;
+        return mt_real.realloc ? mt_real.realloc(old, n) : pass_malloc(n);
+    }
+    struct mt_heap_before hb;
+    mt_heap_before_free(&hb, old);
+    void *p = is_array ? mt_real.reallocarray(old, n, m) : mt_real.realloc(old, n);
+    size_t size = is_array ? n * m : n;
+    /* glibc: realloc(p, 0) frees p and returns NULL; a failed realloc
+     * leaves the old block alone (nothing to record). */
+    if (p || (old && size == 0)) {
+        uint32_t stack = p ? mt_stack_here(t) : 0;
+        mt_record_realloc(t, old, p, size, stack);
+        mt_heap_after_realloc(t, &hb, p, stack);
+    }
+    mt_hook_leave(t);
+    return p;
+}
+
+void *realloc(void *old, size_t n)
+{
+    return realloc_common(old, n, 0, 0);
+}
+
+void *reallocarray(void *old, size_t n, size_t m)
+{
+    return realloc_common(old, n, m, 1);
+}
+
+int posix_memalign(void **out, size_t align, size_t n)
+{
+    struct mt_thread *t = mt_hook_enter();
+    if (!t) {
+        if (mt_real.posix_memalign)
+            return mt_real.posix_memalign(out, align, n);
+        void *p = mt_boot_alloc(n, align);
+        if (!p)
+            return ENOMEM;
+        *out = p;
+        return 0;
+    }
+    int rc = mt_real.posix_memalign(out, align, n);
+    after_alloc(t, MT_KIND_POSIX_MEMALIGN, rc == 0 ? *out : NULL, n);
+    return rc;
+}
+
+void *aligned_alloc(size_t align, size_t n)
+{
+    struct mt_thread *t = mt_hook_enter();
+    if (!t)
+        return mt_real.aligned_alloc ? mt_real.aligned_alloc(align, n) : mt_boot_alloc(n, align);
+    void *p = mt_real.aligned_alloc(align, n);
+    after_alloc(t, MT_KIND_ALIGNED_ALLOC, p, n);
+    return p;
+}
+
+void *memalign(size_t align, size_t n)
+{
+    struct mt_thread *t = mt_hook_enter();
+    if (!t)
+        return pass_memalign(align, n);
+    void *p = mt_real.memalign(align, n);
+    after_alloc(t, MT_KIND_MEMALIGN, p, n);
+    return p;
+}
+
+void *valloc(size_t n)
+{
+    struct mt_thread *t = mt_hook_enter();
+    if (!t)
+        return mt_real.valloc ? mt_real.valloc(n) : mt_boot_alloc(n, 4096);
+    void *p = mt_real.valloc(n);
+    after_alloc(t, MT_KIND_VALLOC, p, n);
+    return p;
+}
+
+void *pvalloc(size_t n)
+{
+    struct mt_thread *t = mt_hook_enter();
+    if (!t)
+        return mt_real.pvalloc ? mt_real.pvalloc(n) : mt_boot_alloc((n + 4095) & ~(size_t)4095, 4096);
+    void *p = mt_real.pvalloc(n);
+    after_alloc(t, MT_KIND_PVALLOC, p, n);
+    return p;
+}

@@ -1,0 +1,356 @@
+/* Start-up, shut-down and process life cycle: resolving the real functions,
+ * opening the trace, fork (the child gets its own trace), exec (the trace
+ * says the image was replaced), exit, abort and fatal signals. */
+#include <dlfcn.h>
+#include <link.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "heap_events.h"
+#include "log.h"
+#include "options.h"
+#include "shim.h"
+#include "unwind.h"
+
+struct mt_real mt_real;
+volatile int mt_state;
+uint64_t mt_generation = 1;
+
+void mt_glibc_init(void) MT_HIDDEN;
+void mt_threads_init(void) MT_HIDDEN;
+
+#define RESOLVE(field, name) (*(void **)&mt_real.field = dlsym(RTLD_NEXT, name))
+
+static void resolve_real(void)
+{
+    RESOLVE(malloc, "malloc");
+    RESOLVE(free, "free");
+    RESOLVE(calloc, "calloc");
+    RESOLVE(realloc, "realloc");
+    RESOLVE(reallocarray, "reallocarray");
+    RESOLVE(posix_memalign, "posix_memalign");
+    RESOLVE(aligned_alloc, "aligned_alloc");
+    RESOLVE(memalign, "memalign");
+    RESOLVE(valloc, "valloc");
+    RESOLVE(pvalloc, "pvalloc");
+    RESOLVE(fork, "fork");
+    RESOLVE(execve, "execve");
+    RESOLVE(execvpe, "execvpe");
+    RESOLVE(fexecve, "fexecve");
+    RESOLVE(exit_, "_exit");
+    RESOLVE(abort_, "abort");
+    RESOLVE(mmap, "mmap");
+    RESOLVE(munmap, "munmap");
+    RESOLVE(mremap, "mremap");
+    RESOLVE(brk, "brk");
+    RESOLVE(sbrk, "sbrk");
+    RESOLVE(mallopt, "mallopt");
+}
+
+/* Writes the records that describe the process: command line, modules,
+ * the address space at start. */
+static void write_start_records(void)
+{
+    struct mt_thread *t = mt_hook_enter();
+    if (!t)
+        return;
+    mt_tls_internal++;
+    mt_write_process_info(t);
+    mt_check_modules(t);
+    mt_write_maps(t, MT_MAPS_START);
+    mt_tls_internal--;
+    mt_hook_leave(t);
+}
+
+static void on_exit_handler(int status, void *arg)
+{
+    (void)arg;
+    mt_finalize(MT_END_EXIT, status);
+}
+
+static void fatal_signal(int sig, siginfo_t *si, void *uc)
+{
+    (void)si;
+    (void)uc;
+    if (mt_header && mt_header->end_state == MT_END_RUNNING) {
+        mt_header->end_state = MT_END_SIGNAL;
+        mt_header->end_code = sig;
+        mt_writer_finish();
+    }
+    /* Back to the default action; returning re-executes the faulting
+     * instruction, which now kills the process as it would have. */
+    signal(sig, SIG_DFL);
+}
+
+/* Notes a crash in the trace, but only where the program left the default
+ * action (a program's own handler always wins). */
+static void watch_fatal_signals(void)
+{
+    static const int sigs[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE};
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
+        struct sigaction old;
+        if (sigaction(sigs[i], NULL, &old) || old.sa_handler != SIG_DFL)
+            continue;
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_sigaction = fatal_signal;
+        sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+        sigaction(sigs[i], &sa, NULL);
+    }
+}
+
+void mt_init(void)
+{
+    int expected = MT_OFF;
+    if (!__atomic_compare_exchange_n(&mt_state, &expected, MT_INITIALIZING, 0,
+                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        return;
+    mt_tls_internal++;
+    resolve_real();
+    mt_options_load();
+    if (getauxval(AT_SECURE)) {
+        /* setuid/setgid/capabilities: never write files for such a process */
+        mt_tls_internal--;
+        mt_state = MT_INERT;
+        return;
+    }
+    mt_glibc_init();
+    mt_threads_init();
+    mt_unwind_init();
+    mt_heap_init();
+    int ok = mt_writer_open() == 0;
+    if (ok) {
+        mt_header->initial_brk = mt_heap_current_brk();
+        on_exit(on_exit_handler, NULL);
+        watch_fatal_signals();
+    }
+    mt_tls_internal--;
+    mt_state = ok ? MT_ON : MT_INERT;
+    if (ok)
+        write_start_records();
+}
+
+__attribute__((constructor(101))) static void mt_constructor(void)
+{
+    if (mt_state == MT_OFF)
+        mt_init();
+}
+
+/* The last word: runs after the program's own destructors. */
+__attribute__((destructor(101))) static void mt_destructor(void)
+{
+    if (mt_state == MT_ON)
+        mt_writer_finish();
+}
+
+void mt_finalize(uint32_t end_state, int code)
+{
+    if (mt_state != MT_ON || !mt_header)
+        return;
+    if (end_state != MT_END_EXEC) {
+        struct mt_thread *t = mt_hook_enter();
+        if (t) {
+            mt_tls_internal++;
+            mt_write_maps(t, MT_MAPS_EXIT);
+            mt_write_maps(t, MT_MAPS_SMAPS_EXIT);
+            mt_tls_internal--;
+            mt_hook_leave(t);
+        }
+    }
+    if (mt_header->end_state == MT_END_RUNNING || end_state == MT_END_EXEC) {
+        mt_header->end_state = end_state;
+        mt_header->end_code = code;
+    }
+    mt_writer_finish();
+}
+
+/* ---- fork ---- */
+
+static void after_fork_child(void)
+{
+    mt_tls_internal++;
+    mt_writer_abandon();
+    mt_threads_after_fork();
+    mt_generation++;
+    int ok = mt_writer_open() == 0;
+    if (ok)
+        mt_header->initial_brk = mt_heap_current_brk();
+    mt_tls_internal--;
+    mt_state = ok ? MT_ON : MT_INERT;
+    if (ok)
+        write_start_records();
+}
+
+pid_t fork(void)
+{
+    if (!mt_real.fork)
+        mt_init();
+    pid_t r = mt_real.fork();
+    if (r == 0 && mt_state == MT_ON)
+        after_fork_child();
+    return r;
+}
+
+/* ---- exec: the trace ends with the image; the new image starts its own ---- */
+
+static void before_exec(void)
+{
+    if (mt_state == MT_ON)
+        mt_finalize(MT_END_EXEC, 0);
+}
+
+static void exec_failed(void)
+{
+    if (mt_state == MT_ON && mt_header)
+        mt_header->end_state = MT_END_RUNNING;
+}
+
+int execve(const char *path, char *const argv[], char *const envp[])
+{
+    if (!mt_real.execve)
+        mt_init();
+    before_exec();
+    int r = mt_real.execve(path, argv, envp);
+    exec_failed();
+    return r;
+}
+
+int execv(const char *path, char *const argv[])
+{
+    return execve(path, argv, environ);
+}
+
+int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+    if (!mt_real.execvpe)
+        mt_init();
+    before_exec();
+    int r = mt_real.execvpe(file, argv, envp);
+    exec_failed();
+    return r;
+}
+
+int execvp(const char *file, char *const argv[])
+{
+    return execvpe(file, argv, environ);
+}
+
+int fexecve(int fd, char *const argv[], char *const envp[])
+{
+    if (!mt_real.fexecve)
+        mt_init();
+    before_exec();
+    int r = mt_real.fexecve(fd, argv, envp);
+    exec_failed();
+    return r;
+}
+
+/* execl, execlp, execle: gather the variadic arguments on the stack. */
+static size_t count_args(const char *arg0, va_list ap)
+{
+    size_t n = 1;
+    if (arg0)
+        while (va_arg(ap, const char *))
+            n++;
+    return n;
+}
+
+#define EXECL_BODY(first, call, with_env)                            \
+    va_list ap;                                                      \
+    va_start(ap, arg);                                               \
+    size_t n = count_args(arg, ap);                                  \
+    va_end(ap);                                                      \
+    char *argv[n + 1];                                               \
+    va_start(ap, arg);                                               \
+    argv[0] = (char *)arg;                                           \
+    for (size_t i = 1; i < n; i++)                                   \
+        argv[i] = va_arg(ap, char *);                                \
+    argv[n] = NULL;                                                  \
+    char *const *envp = environ;                                     \
+    if (with_env) {                                                  \
+        (void)va_arg(ap, char *);                                    \
+        envp = va_arg(ap, char *const *);                            \
+    }                                                                \
+    va_end(ap);                                                      \
+    return call(first, argv, envp);
+
+int execl(const char *path, const char *arg, ...) { EXECL_BODY(path, execve, 0) }
+int execlp(const char *file, const char *arg, ...) { EXECL_BODY(file, execvpe, 0) }
+int execle(const char *path, const char *arg, ...) { EXECL_BODY(path, execve, 1) }
+
+/* ---- ends without exit handlers ---- */
+
+void _exit(int code)
+{
+    if (mt_state == MT_ON && mt_header && mt_header->end_state == MT_END_RUNNING) {
+        mt_header->end_state = MT_END_UNDERSCORE_EXIT;
+        mt_header->end_code = code;
+        mt_writer_finish();
+    }
+    syscall(SYS_exit_group, code);
+    __builtin_unreachable();
+}
+
+void _Exit(int code)
+{
+    _exit(code);
+}
+
+void abort(void)
+{
+    if (!mt_real.abort_)
+        mt_init();
+    if (mt_state == MT_ON && mt_header && mt_header->end_state == MT_END_RUNNING) {
+        mt_header->end_state = MT_END_ABORT;
+        mt_header->end_code = SIGABRT;
+        mt_writer_finish();
+    }
+    mt_real.abort_();
+}
+
+/* ---- dlopen/dlclose seen through the loader's add/remove counters ---- */
+
+struct adds_subs {
+    unsigned long long adds, subs;
+};
+
+static int read_counters(struct dl_phdr_info *info, size_t size, void *data)
+{
+    struct adds_subs *as = data;
+    if (size >= offsetof(struct dl_phdr_info, dlpi_subs) + sizeof info->dlpi_subs) {
+        as->adds = info->dlpi_adds;
+        as->subs = info->dlpi_subs;
+    }
+    return 1;
+}
+
+static struct adds_subs seen_counters;
+static mt_spin modules_lock;
+static uint64_t seen_generation;
+
+void mt_check_modules(struct mt_thread *t)
+{
+    struct adds_subs now = {0, 0};
+    if (t->generation != seen_generation) {
+        /* a fork child's new trace starts without modules */
+        seen_generation = t->generation;
+        seen_counters.adds = seen_counters.subs = 0;
+    }
+    mt_tls_internal++;
+    dl_iterate_phdr(read_counters, &now);
+    if ((now.adds != seen_counters.adds || now.subs != seen_counters.subs) &&
+        mt_spin_lock(&modules_lock) == 0) {
+        int first = seen_counters.adds == 0 && seen_counters.subs == 0;
+        seen_counters = now;
+        mt_write_modules(t);
+        if (!first)
+            mt_write_maps(t, MT_MAPS_DLOPEN);
+        mt_spin_unlock(&modules_lock);
+    }
+    mt_tls_internal--;
+}

@@ -1,0 +1,128 @@
+#include "options.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+struct mt_options mt_opt;
+
+enum opt_type { OPT_STRING, OPT_UINT, OPT_SIZE, OPT_BOOL };
+
+struct option_def {
+    const char *name;
+    enum opt_type type;
+    const char *def;  /* default, in the same syntax as the environment */
+    uint64_t min, max;
+    void *field;
+    int width;        /* 4 or 8 for integers */
+    const char *help;
+};
+
+#define U32(f) &mt_opt.f, 4
+#define U64(f) &mt_opt.f, 8
+
+/* The one place that lists what a user can set.  README.md documents it. */
+static const struct option_def options[] = {
+    {"MTRACE_OUT", OPT_STRING, NULL, 0, 0, &mt_opt.out, 0,
+     "trace path; %p is the pid, %e the program name (default mtrace.%e.%p.trace)"},
+    {"MTRACE_DEPTH", OPT_UINT, "64", 1, 256, U32(depth),
+     "frames recorded per allocation"},
+    {"MTRACE_QUIET", OPT_BOOL, "0", 0, 1, U32(quiet), "silence the shim's messages"},
+    {"MTRACE_CHUNK", OPT_SIZE, "64K", 4096, 64u << 20, U64(chunk_bytes),
+     "trace bytes a thread claims at a time"},
+    {"MTRACE_RING", OPT_SIZE, "0", 0, 1ull << 40, U64(ring_bytes),
+     "flight recorder: keep only the newest SIZE bytes of events (0 = off)"},
+    {"MTRACE_MAX_SIZE", OPT_SIZE, "16G", 1u << 20, 1ull << 44, U64(max_bytes),
+     "largest trace file; events past it are counted as lost"},
+    {"MTRACE_MAPS_ON_MMAP", OPT_BOOL, "1", 0, 1, U32(maps_on_mmap),
+     "snapshot /proc/self/maps after the program's own mmap/munmap/mremap"},
+    {"MTRACE_UNWIND", OPT_UINT, "0", 0, 1, U32(unwind),
+     "0: frame pointers validated against DWARF, 1: DWARF (libunwind) only"},
+};
+
+static int parse_size(const char *s, uint64_t *out)
+{
+    if (*s < '0' || *s > '9')
+        return -1;
+    uint64_t v = 0;
+    for (; *s >= '0' && *s <= '9'; s++) {
+        if (v > (UINT64_MAX - 9) / 10)
+            return -1;
+        v = v * 10 + (uint64_t)(*s - '0');
+    }
+    unsigned shift = 0;
+    switch (*s) {
+    case 'k': case 'K': shift = 10; s++; break;
+    case 'm': case 'M': shift = 20; s++; break;
+    case 'g': case 'G': shift = 30; s++; break;
+    default: break;
+    }
+    if (*s == 'i' || *s == 'I')
+        s++;
+    if (*s == 'b' || *s == 'B')
+        s++;
+    if (*s)
+        return -1;
+    if (shift && v > (UINT64_MAX >> shift))
+        return -1;
+    *out = v << shift;
+    return 0;
+}
+
+static int parse_value(const struct option_def *o, const char *s, uint64_t *v)
+{
+    if (o->type == OPT_SIZE)
+        return parse_size(s, v);
+    if (o->type == OPT_BOOL) {
+        if (!strcmp(s, "1") || !strcmp(s, "yes") || !strcmp(s, "true") || !strcmp(s, "on"))
+            *v = 1;
+        else if (!strcmp(s, "0") || !strcmp(s, "no") || !strcmp(s, "false") || !strcmp(s, "off"))
+            *v = 0;
+        else
+            return -1;
+        return 0;
+    }
+    /* OPT_UINT: digits only, no suffix */
+    for (const char *p = s; *p; p++)
+        if (*p < '0' || *p > '9')
+            return -1;
+    return parse_size(s, v);
+}
+
+static void store(const struct option_def *o, uint64_t v)
+{
+    if (o->width == 4)
+        *(uint32_t *)o->field = (uint32_t)v;
+    else
+        *(uint64_t *)o->field = v;
+}
+
+void mt_options_load(void)
+{
+    /* Quiet first, so that warnings about the other options obey it. */
+    const char *q = getenv("MTRACE_QUIET");
+    mt_opt.quiet = q && *q && strcmp(q, "0") != 0;
+
+    for (size_t i = 0; i < sizeof options / sizeof options[0]; i++) {
+        const struct option_def *o = &options[i];
+        const char *env = getenv(o->name);
+        if (o->type == OPT_STRING) {
+            *(const char **)o->field = (env && *env) ? env : o->def;
+            continue;
+        }
+        uint64_t def = 0, v = 0;
+        parse_value(o, o->def, &def);
+        if (!env || !*env) {
+            store(o, def);
+            continue;
+        }
+        if (parse_value(o, env, &v) || v < o->min || v > o->max) {
+            mt_warn("ignoring %s=%s: expected %s from %llu to %llu (%s); using %s",
+                    o->name, env, o->type == OPT_SIZE ? "a size like 64M" : "a number",
+                    (unsigned long long)o->min, (unsigned long long)o->max, o->help, o->def);
+            v = def;
+        }
+        store(o, v);
+    }
+}

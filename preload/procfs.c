@@ -1,0 +1,160 @@
+/* What the analyzer needs to place and symbolise addresses offline: the
+ * command line, the loaded modules with their build-ids, and snapshots of
+ * /proc/self/maps.  Read with open/read into the shim's own memory. */
+#include <elf.h>
+#include <fcntl.h>
+#include <link.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "mtrace/varint.h"
+#include "shim.h"
+
+/* Reads a whole /proc file into *buf (grown as needed; *cap in bytes). */
+static size_t read_proc(const char *path, char **buf, size_t *cap)
+{
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    size_t len = 0;
+    for (;;) {
+        if (len == *cap) {
+            size_t ncap = *cap ? *cap * 2 : 65536;
+            char *nb = mt_os_alloc(ncap);
+            if (!nb)
+                break;
+            if (*buf)
+                memcpy(nb, *buf, len);
+            mt_os_free(*buf, *cap);
+            *buf = nb;
+            *cap = ncap;
+        }
+        ssize_t r = read(fd, *buf + len, *cap - len);
+        if (r <= 0)
+            break;
+        len += (size_t)r;
+    }
+    syscall(SYS_close, fd);
+    return len;
+}
+
+static char *scratch;        /* shared read buffer, guarded by scratch_lock */
+static size_t scratch_cap;
+static mt_spin scratch_lock;
+
+void mt_write_process_info(struct mt_thread *t)
+{
+    if (mt_spin_lock(&scratch_lock))
+        return;
+    size_t n = read_proc("/proc/self/cmdline", &scratch, &scratch_cap);
+    mt_record_info(t, MT_INFO_CMDLINE, scratch, n);
+    mt_spin_unlock(&scratch_lock);
+    char exe[4096];
+    ssize_t e = readlink("/proc/self/exe", exe, sizeof exe);
+    if (e > 0)
+        mt_record_info(t, MT_INFO_EXE, exe, (size_t)e);
+}
+
+void mt_write_maps(struct mt_thread *t, unsigned reason)
+{
+    const char *path = reason == MT_MAPS_SMAPS_EXIT ? "/proc/self/smaps" : "/proc/self/maps";
+    if (mt_spin_lock(&scratch_lock))
+        return;
+    size_t n = read_proc(path, &scratch, &scratch_cap);
+    if (n)
+        mt_record_blob(t, MT_TAG_MAPS, reason, scratch, n);
+    mt_spin_unlock(&scratch_lock);
+}
+
+struct module_ctx {
+    struct mt_thread *t;
+};
+
+static const uint8_t *find_build_id(struct dl_phdr_info *info, size_t *len)
+{
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_NOTE)
+            continue;
+        const uint8_t *p = (const uint8_t *)(info->dlpi_addr + ph->p_vaddr);
+        const uint8_t *end = p + ph->p_memsz;
+        while (p + sizeof(ElfW(Nhdr)) <= end) {
+            const ElfW(Nhdr) *nh = (const ElfW(Nhdr) *)p;
+            const uint8_t *name = p + sizeof *nh;
+            const uint8_t *desc = name + ((nh->n_namesz + 3) & ~3u);
+            if (desc + nh->n_descsz > end)
+                break;
+            if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 &&
+                !memcmp(name, "GNU", 4)) {
+                *len = nh->n_descsz;
+                return desc;
+            }
+            p = desc + ((nh->n_descsz + 3) & ~3u);
+        }
+    }
+    *len = 0;
+    return NULL;
+}
+
+static int module_cb(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size;
+    struct module_ctx *ctx = data;
+    uintptr_t lo = UINTPTR_MAX, hi = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD)
+            continue;
+        uintptr_t s = info->dlpi_addr + ph->p_vaddr;
+        if (s < lo)
+            lo = s;
+        if (s + ph->p_memsz > hi)
+            hi = s + ph->p_memsz;
+    }
+    if (hi <= lo)
+        return 0;
+    char exe[4096];
+    const char *path = info->dlpi_name;
+    if (!path || !*path) {
+        /* the main program reports an empty name */
+        ssize_t e = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        exe[e > 0 ? e : 0] = '\0';
+        path = exe;
+    }
+    size_t idlen, pathlen = strlen(path);
+    const uint8_t *id = find_build_id(info, &idlen);
+    if (idlen > 64)
+        idlen = 64;
+    if (pathlen > 4096)
+        pathlen = 4096;
+    uint8_t rec[5 * MT_VARINT_MAX + 64 + 4096 + 8];
+    uint8_t *o = rec;
+    o = mt_put_uv(o, lo);
+    o = mt_put_uv(o, hi);
+    o = mt_put_uv(o, info->dlpi_addr);
+    o = mt_put_uv(o, idlen);
+    if (idlen)
+        memcpy(o, id, idlen);
+    o += idlen;
+    o = mt_put_uv(o, pathlen);
+    memcpy(o, path, pathlen);
+    o += pathlen;
+    struct mt_cursor *c = mt_cursor_of(ctx->t);
+    size_t len = (size_t)(o - rec);
+    uint8_t *w = mt_reserve(ctx->t, c, 1 + len, mt_ticks());
+    if (w) {
+        *w = MT_TAG_MODULE;
+        memcpy(w + 1, rec, len);
+        mt_commit(c, w + 1 + len);
+    }
+    return 0;
+}
+
+void mt_write_modules(struct mt_thread *t)
+{
+    struct module_ctx ctx = {t};
+    mt_tls_internal++;
+    dl_iterate_phdr(module_cb, &ctx);
+    mt_tls_internal--;
+}

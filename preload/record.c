@@ -1,0 +1,117 @@
+/* Encoding of records into the calling thread's current chunk (format.h). */
+#include <string.h>
+
+#include "mtrace/varint.h"
+#include "shim.h"
+
+void mt_record_alloc(struct mt_thread *t, unsigned kind, void *p, size_t size,
+                     uint32_t stack)
+{
+    struct mt_cursor *c = mt_cursor_of(t);
+    uint64_t now = mt_ticks();
+    uint8_t *o = mt_reserve(t, c, 1 + 4 * MT_VARINT_MAX, now);
+    if (MT_UNLIKELY(!o)) {
+        mt_lost_event();
+        return;
+    }
+    uint64_t ptr = (uintptr_t)p;
+    *o++ = (uint8_t)(MT_TAG_ALLOC + kind);
+    o = mt_put_sv(o, (int64_t)(now - c->last_ticks));
+    o = mt_put_sv(o, (int64_t)(ptr - c->last_ptr));
+    o = mt_put_uv(o, (uint64_t)size << 2 | mt_glibc_source(p));
+    o = mt_put_uv(o, stack);
+    c->last_ticks = now;
+    c->last_ptr = ptr;
+    mt_commit(c, o);
+}
+
+void mt_record_free(struct mt_thread *t, void *p)
+{
+    struct mt_cursor *c = mt_cursor_of(t);
+    uint64_t now = mt_ticks();
+    uint8_t *o = mt_reserve(t, c, 1 + 2 * MT_VARINT_MAX, now);
+    if (MT_UNLIKELY(!o)) {
+        mt_lost_event();
+        return;
+    }
+    uint64_t ptr = (uintptr_t)p;
+    *o++ = MT_TAG_FREE;
+    o = mt_put_sv(o, (int64_t)(now - c->last_ticks));
+    o = mt_put_sv(o, (int64_t)(ptr - c->last_ptr));
+    c->last_ticks = now;
+    c->last_ptr = ptr;
+    mt_commit(c, o);
+}
+
+void mt_record_realloc(struct mt_thread *t, void *old, void *p, size_t size,
+                       uint32_t stack)
+{
+    struct mt_cursor *c = mt_cursor_of(t);
+    uint64_t now = mt_ticks();
+    uint8_t *o = mt_reserve(t, c, 1 + 5 * MT_VARINT_MAX, now);
+    if (MT_UNLIKELY(!o)) {
+        mt_lost_event();
+        return;
+    }
+    uint64_t optr = (uintptr_t)old, nptr = (uintptr_t)p;
+    *o++ = MT_TAG_REALLOC;
+    o = mt_put_sv(o, (int64_t)(now - c->last_ticks));
+    o = mt_put_sv(o, (int64_t)(optr - c->last_ptr));
+    o = mt_put_sv(o, (int64_t)(nptr - optr));
+    o = mt_put_uv(o, (uint64_t)size << 2 | (p ? mt_glibc_source(p) : 0));
+    o = mt_put_uv(o, stack);
+    c->last_ticks = now;
+    c->last_ptr = nptr;
+    mt_commit(c, o);
+}
+
+int mt_record_stack(struct mt_thread *t, uint32_t id, const uintptr_t *frames, unsigned n)
+{
+    struct mt_cursor *c = mt_cursor_of(t);
+    uint8_t *o = mt_reserve(t, c, 1 + (2 + (size_t)n) * MT_VARINT_MAX, mt_ticks());
+    if (!o)
+        return -1;
+    *o++ = MT_TAG_STACK;
+    o = mt_put_uv(o, id);
+    o = mt_put_uv(o, n);
+    uint64_t prev = 0;
+    for (unsigned i = 0; i < n; i++) {
+        o = mt_put_sv(o, (int64_t)(frames[i] - prev));
+        prev = frames[i];
+    }
+    mt_commit(c, o);
+    return 0;
+}
+
+/* Length-prefixed payloads: TAG_INFO (uv kind) and TAG_MAPS (sv dt, uv reason). */
+static void record_payload(struct mt_thread *t, unsigned tag, unsigned kind,
+                           const void *data, size_t len)
+{
+    struct mt_cursor *c = mt_cursor_of(t);
+    uint64_t now = mt_ticks();
+    uint8_t *o = mt_reserve(t, c, 1 + 3 * MT_VARINT_MAX + len, now);
+    if (!o) {
+        mt_lost_event();
+        return;
+    }
+    *o++ = (uint8_t)tag;
+    if (tag != MT_TAG_INFO) {
+        o = mt_put_sv(o, (int64_t)(now - c->last_ticks));
+        c->last_ticks = now;
+    }
+    o = mt_put_uv(o, kind);
+    o = mt_put_uv(o, len);
+    memcpy(o, data, len);
+    mt_commit(c, o + len);
+}
+
+void mt_record_info(struct mt_thread *t, unsigned kind, const void *data, size_t len)
+{
+    record_payload(t, MT_TAG_INFO, kind, data, len);
+}
+
+void mt_record_blob(struct mt_thread *t, unsigned tag, unsigned reason,
+                    const void *data, size_t len)
+{
+    record_payload(t, tag, reason, data, len);
+}

@@ -1,0 +1,194 @@
+/* Internal interfaces of libmtrace.so.  Nothing here is seen by the analyzer. */
+#ifndef MT_SHIM_H
+#define MT_SHIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "mtrace/format.h"
+
+#define MT_HIDDEN __attribute__((visibility("hidden")))
+#define MT_LIKELY(x) __builtin_expect(!!(x), 1)
+#define MT_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* Nesting levels a thread can record at: 0 is ordinary code, 1.. are signal
+ * handlers that interrupted a hook.  Each level writes its own chunk, so a
+ * handler never interleaves bytes with the record it interrupted. */
+#define MT_LEVELS 4
+
+struct mt_intern;
+
+/* One writer context: a claimed chunk and the delta-encoding state. */
+struct mt_cursor {
+    struct mt_chunk_header *chunk; /* NULL until the first record */
+    uint8_t *pos, *end;            /* write position and end of payload */
+    uint64_t last_ticks;
+    uint64_t last_ptr;
+    struct mt_intern *intern;      /* stacks this level has written */
+};
+
+struct mt_thread {
+    uint32_t tid;
+    uint32_t level;           /* hook nesting depth */
+    uint64_t generation;      /* mt_generation when attached (fork resets) */
+    struct mt_cursor cur[MT_LEVELS];
+    struct mt_thread *next;   /* free list of exited threads' states */
+};
+
+/* ---- real functions (resolved with dlsym(RTLD_NEXT)) ---- */
+struct mt_real {
+    void *(*malloc)(size_t);
+    void (*free)(void *);
+    void *(*calloc)(size_t, size_t);
+    void *(*realloc)(void *, size_t);
+    void *(*reallocarray)(void *, size_t, size_t);
+    int (*posix_memalign)(void **, size_t, size_t);
+    void *(*aligned_alloc)(size_t, size_t);
+    void *(*memalign)(size_t, size_t);
+    void *(*valloc)(size_t);
+    void *(*pvalloc)(size_t);
+    pid_t (*fork)(void);
+    int (*execve)(const char *, char *const[], char *const[]);
+    int (*execvpe)(const char *, char *const[], char *const[]);
+    int (*fexecve)(int, char *const[], char *const[]);
+    void (*exit_)(int) __attribute__((noreturn));
+    void (*abort_)(void) __attribute__((noreturn));
+    void *(*mmap)(void *, size_t, int, int, int, off_t);
+    int (*munmap)(void *, size_t);
+    void *(*mremap)(void *, size_t, size_t, int, ...);
+    int (*brk)(void *);
+    void *(*sbrk)(intptr_t);
+    int (*mallopt)(int, int);
+    void *(*dlopen)(const char *, int);
+    int (*dlclose)(void *);
+};
+extern struct mt_real mt_real MT_HIDDEN;
+
+/* ---- global state ---- */
+enum mt_state { MT_OFF = 0, MT_INITIALIZING = 1, MT_ON = 2, MT_INERT = 3 };
+extern volatile int mt_state MT_HIDDEN;
+extern uint64_t mt_generation MT_HIDDEN;          /* bumped in a fork child */
+extern __thread unsigned mt_tls_internal MT_HIDDEN; /* >0: pass allocations through */
+extern __thread struct mt_thread *mt_tls_self MT_HIDDEN;
+
+void mt_init(void) MT_HIDDEN;
+void mt_finalize(uint32_t end_state, int code) MT_HIDDEN;
+
+/* ---- thread states (thread.c) ---- */
+struct mt_thread *mt_thread_attach(void) MT_HIDDEN;
+void mt_threads_after_fork(void) MT_HIDDEN;
+unsigned mt_threads_live(void) MT_HIDDEN;
+
+/* Enters a hook: returns the thread's state with level raised, or NULL if
+ * this call must pass straight through unrecorded (our own work, tracing
+ * off, or nesting too deep). */
+static inline struct mt_thread *mt_hook_enter(void)
+{
+    if (MT_UNLIKELY(mt_tls_internal))
+        return NULL;
+    if (MT_UNLIKELY(mt_state != MT_ON)) {
+        if (mt_state == MT_OFF)
+            mt_init(); /* a library constructor allocated before ours ran */
+        if (mt_state != MT_ON)
+            return NULL;
+    }
+    struct mt_thread *t = mt_tls_self;
+    if (MT_UNLIKELY(!t || t->generation != mt_generation)) {
+        t = mt_thread_attach();
+        if (!t)
+            return NULL;
+    }
+    if (MT_UNLIKELY(t->level >= MT_LEVELS))
+        return NULL;
+    t->level++;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    return t;
+}
+
+static inline void mt_hook_leave(struct mt_thread *t)
+{
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    t->level--;
+}
+
+static inline struct mt_cursor *mt_cursor_of(struct mt_thread *t)
+{
+    return &t->cur[t->level - 1];
+}
+
+/* ---- trace file (writer.c) ---- */
+int mt_writer_open(void) MT_HIDDEN;
+void mt_writer_abandon(void) MT_HIDDEN;     /* fork child: drop parent's file */
+void mt_writer_finish(void) MT_HIDDEN;
+extern struct mt_file_header *mt_header MT_HIDDEN;
+/* Makes room for `need` bytes at the cursor; NULL if the trace is full. */
+uint8_t *mt_cursor_claim(struct mt_thread *t, struct mt_cursor *c, size_t need,
+                         uint64_t ticks) MT_HIDDEN;
+static inline uint8_t *mt_reserve(struct mt_thread *t, struct mt_cursor *c,
+                                  size_t need, uint64_t ticks)
+{
+    if (MT_LIKELY(c->pos && (size_t)(c->end - c->pos) >= need))
+        return c->pos;
+    return mt_cursor_claim(t, c, need, ticks);
+}
+/* Publishes the bytes written up to `p`: a reader (even after kill -9) sees
+ * every record committed before. */
+static inline void mt_commit(struct mt_cursor *c, uint8_t *p)
+{
+    c->pos = p;
+    __atomic_store_n(&c->chunk->used,
+                     (uint32_t)(p - (uint8_t *)(c->chunk + 1)), __ATOMIC_RELEASE);
+}
+void mt_lost_event(void) MT_HIDDEN;
+
+/* ---- clock (clock.c) ---- */
+uint64_t mt_ns_now(void) MT_HIDDEN;
+#if defined(__x86_64__)
+#include <x86intrin.h>
+static inline uint64_t mt_ticks(void) { return __rdtsc(); }
+#else
+static inline uint64_t mt_ticks(void) { return mt_ns_now(); }
+#endif
+
+/* ---- records (record.c) ---- */
+void mt_record_alloc(struct mt_thread *t, unsigned kind, void *p, size_t size,
+                     uint32_t stack) MT_HIDDEN;
+void mt_record_free(struct mt_thread *t, void *p) MT_HIDDEN;
+void mt_record_realloc(struct mt_thread *t, void *old, void *p, size_t size,
+                       uint32_t stack) MT_HIDDEN;
+void mt_record_info(struct mt_thread *t, unsigned kind, const void *data,
+                    size_t len) MT_HIDDEN;
+void mt_record_blob(struct mt_thread *t, unsigned tag, unsigned reason,
+                    const void *data, size_t len) MT_HIDDEN;
+int mt_record_stack(struct mt_thread *t, uint32_t id, const uintptr_t *frames,
+                    unsigned n) MT_HIDDEN;
+
+/* ---- stacks (stack.c) ---- */
+/* Captures the caller's stack and returns its interned id (0 if none). */
+uint32_t mt_stack_here(struct mt_thread *t) MT_HIDDEN;
+void mt_stack_init(void) MT_HIDDEN;
+void mt_intern_reset(struct mt_intern **in) MT_HIDDEN;
+
+/* ---- glibc internals (glibc.c) ---- */
+unsigned mt_glibc_source(const void *p) MT_HIDDEN;
+
+/* ---- /proc and modules (procfs.c) ---- */
+void mt_write_process_info(struct mt_thread *t) MT_HIDDEN;
+void mt_write_modules(struct mt_thread *t) MT_HIDDEN;
+void mt_write_maps(struct mt_thread *t, unsigned reason) MT_HIDDEN;
+/* Re-records modules and maps if the loader's object list changed (dlopen,
+ * dlclose) since the last look.  Cheap enough for cold paths only. */
+void mt_check_modules(struct mt_thread *t) MT_HIDDEN;
+
+/* ---- memory the shim owns (os.c): mmap'd, never the program's malloc ---- */
+void *mt_os_alloc(size_t bytes) MT_HIDDEN;
+void mt_os_free(void *p, size_t bytes) MT_HIDDEN;
+
+/* A tiny spinlock for cold paths (chunk file growth, thread free list). */
+typedef struct { volatile int owner; } mt_spin;
+int mt_spin_lock(mt_spin *l) MT_HIDDEN;   /* -1 if this thread holds it */
+void mt_spin_unlock(mt_spin *l) MT_HIDDEN;
+pid_t mt_gettid(void) MT_HIDDEN;
+
+#endif

@@ -1,0 +1,150 @@
+/* Call stacks: capture (unwind.c) and interning.  A stack is written to the
+ * trace once per writer level with a global id; later events carry the id.
+ * The intern table is per thread and per level, so lookups take no lock;
+ * only a new stack touches the shared id counter. */
+#include <string.h>
+
+#include "options.h"
+#include "shim.h"
+#include "unwind.h"
+
+struct slot {
+    uint64_t hash;
+    uint64_t off;   /* frames start in the pool */
+    uint32_t id;    /* 0 = empty */
+    uint32_t n;
+};
+
+struct mt_intern {
+    struct slot *slots;
+    uint32_t mask;
+    uint32_t count;
+    uintptr_t *pool;
+    size_t pool_cap, pool_used; /* in frames */
+};
+
+static uint32_t next_stack_id = 1;
+
+static uint64_t hash_frames(const uintptr_t *f, unsigned n)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+    for (unsigned i = 0; i < n; i++) {
+        h ^= f[i];
+        h *= 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    return h | 1;
+}
+
+static struct mt_intern *intern_new(void)
+{
+    struct mt_intern *in = mt_os_alloc(sizeof *in);
+    if (!in)
+        return NULL;
+    in->mask = 4095;
+    in->slots = mt_os_alloc((in->mask + 1) * sizeof(struct slot));
+    in->pool_cap = 1u << 16;
+    in->pool = mt_os_alloc(in->pool_cap * sizeof(uintptr_t));
+    if (!in->slots || !in->pool) {
+        mt_os_free(in->slots, (in->mask + 1) * sizeof(struct slot));
+        mt_os_free(in->pool, in->pool_cap * sizeof(uintptr_t));
+        mt_os_free(in, sizeof *in);
+        return NULL;
+    }
+    return in;
+}
+
+void mt_intern_reset(struct mt_intern **inp)
+{
+    struct mt_intern *in = *inp;
+    if (!in)
+        return;
+    *inp = NULL;
+    mt_os_free(in->slots, (in->mask + 1) * sizeof(struct slot));
+    mt_os_free(in->pool, in->pool_cap * sizeof(uintptr_t));
+    mt_os_free(in, sizeof *in);
+}
+
+static int grow_slots(struct mt_intern *in)
+{
+    uint32_t ncap = (in->mask + 1) * 2;
+    struct slot *ns = mt_os_alloc(ncap * sizeof *ns);
+    if (!ns)
+        return -1;
+    for (uint32_t i = 0; i <= in->mask; i++) {
+        struct slot *s = &in->slots[i];
+        if (!s->id)
+            continue;
+        uint32_t j = (uint32_t)s->hash & (ncap - 1);
+        while (ns[j].id)
+            j = (j + 1) & (ncap - 1);
+        ns[j] = *s;
+    }
+    mt_os_free(in->slots, (in->mask + 1) * sizeof(struct slot));
+    in->slots = ns;
+    in->mask = ncap - 1;
+    return 0;
+}
+
+static int grow_pool(struct mt_intern *in, size_t need)
+{
+    size_t ncap = in->pool_cap * 2;
+    while (ncap < in->pool_used + need)
+        ncap *= 2;
+    uintptr_t *np = mt_os_alloc(ncap * sizeof *np);
+    if (!np)
+        return -1;
+    memcpy(np, in->pool, in->pool_used * sizeof *np);
+    mt_os_free(in->pool, in->pool_cap * sizeof(uintptr_t));
+    in->pool = np;
+    in->pool_cap = ncap;
+    return 0;
+}
+
+static uint32_t intern(struct mt_thread *t, const uintptr_t *f, unsigned n)
+{
+    struct mt_cursor *c = mt_cursor_of(t);
+    struct mt_intern *in = c->intern;
+    if (MT_UNLIKELY(!in)) {
+        in = c->intern = intern_new();
+        if (!in)
+            return 0;
+    }
+    uint64_t h = hash_frames(f, n);
+    uint32_t i = (uint32_t)h & in->mask;
+    for (;;) {
+        struct slot *s = &in->slots[i];
+        if (!s->id)
+            break;
+        if (s->hash == h && s->n == n && !memcmp(in->pool + s->off, f, n * sizeof *f))
+            return s->id;
+        i = (i + 1) & in->mask;
+    }
+    /* New stack: give it an id and write it before any event uses it.  A
+     * new stack may run code the loader just mapped: record new modules. */
+    mt_check_modules(t);
+    if (in->pool_used + n > in->pool_cap && grow_pool(in, n))
+        return 0;
+    uint32_t id = __atomic_fetch_add(&next_stack_id, 1, __ATOMIC_RELAXED);
+    if (mt_record_stack(t, id, f, n))
+        return 0;
+    struct slot *s = &in->slots[i];
+    s->hash = h;
+    s->id = id;
+    s->n = n;
+    s->off = in->pool_used;
+    memcpy(in->pool + in->pool_used, f, n * sizeof *f);
+    in->pool_used += n;
+    if (++in->count * 2 > in->mask)
+        grow_slots(in);
+    return id;
+}
+
+uint32_t mt_stack_here(struct mt_thread *t)
+{
+    uintptr_t frames[MT_MAX_DEPTH];
+    unsigned n = mt_unwind(frames, mt_opt.depth);
+    if (!n)
+        return 0;
+    return intern(t, frames, n);
+}
