@@ -1,0 +1,30 @@
+/* The blocks live at the current point of the trace: address -> block. */
+#ifndef MTA_LIVE_H
+#define MTA_LIVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct mta_block {
+    uint64_t ptr;    /* 0 = empty slot */
+    uint64_t size;
+    uint64_t ns;     /* when it was allocated */
+    uint32_t stack;  /* index in mta_stacks */
+    uint8_t source;  /* enum mt_source */
+    uint8_t kind;
+};
+
+struct mta_live {
+    struct mta_block *slots;
+    size_t cap, count;
+};
+
+int mta_live_init(struct mta_live *l);
+void mta_live_free(struct mta_live *l);
+/* Inserts a block; if the address is already live, the old block is
+ * replaced and copied to *replaced (returns 1), else returns 0; -1 on OOM. */
+int mta_live_put(struct mta_live *l, const struct mta_block *b, struct mta_block *replaced);
+/* Removes the block at ptr into *out; returns 0 if it was not live. */
+int mta_live_take(struct mta_live *l, uint64_t ptr, struct mta_block *out);
+
+#endif

@@ -1,0 +1,372 @@
+#include "model.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "errors.h"
+
+#define GLIBC_DEFAULT_MMAP_THRESHOLD (128u * 1024)
+#define GLIBC_MMAP_THRESHOLD_MAX (32u * 1024 * 1024) /* 64-bit DEFAULT_MMAP_THRESHOLD_MAX */
+#define MAX_HEAP_EVENTS 1000000                     /* kept for the timeline */
+#define TEMPORARY_NS 1000000ull
+
+const uint64_t mta_band_lo[MTA_BANDS] = {0, 64, 512, 4096, 32768, 131072, 1048576, 16777216};
+
+static unsigned band_of(uint64_t size)
+{
+    unsigned b = MTA_BANDS - 1;
+    while (b && size < mta_band_lo[b])
+        b--;
+    return b;
+}
+
+int mta_model_init(struct mta_model *m)
+{
+    memset(m, 0, sizeof *m);
+    if (mta_stacks_init(&m->stacks) || mta_live_init(&m->live))
+        return -1;
+    m->threshold_initial = m->threshold_now = GLIBC_DEFAULT_MMAP_THRESHOLD;
+    m->threshold_dynamic = 1;
+    return 0;
+}
+
+void mta_model_free(struct mta_model *m)
+{
+    mta_stacks_free(&m->stacks);
+    mta_live_free(&m->live);
+    free(m->sites);
+    for (size_t i = 0; i < m->n_modules; i++)
+        free(m->modules[i].path);
+    free(m->modules);
+    free(m->info.cmdline);
+    free(m->info.exe);
+    free(m->info.tunables);
+    free(m->heap_events);
+    free(m->thresholds);
+    free(m->maps_start);
+    free(m->maps_exit);
+    free(m->smaps_exit);
+    free(m->source_path);
+    memset(m, 0, sizeof *m);
+}
+
+static struct mta_site *site(struct mta_model *m, uint32_t index)
+{
+    if (index >= m->sites_cap) {
+        size_t ncap = m->sites_cap ? m->sites_cap : 256;
+        while (ncap <= index)
+            ncap *= 2;
+        struct mta_site *ns = realloc(m->sites, ncap * sizeof *ns);
+        if (!ns)
+            return NULL;
+        memset(ns + m->sites_cap, 0, (ncap - m->sites_cap) * sizeof *ns);
+        m->sites = ns;
+        m->sites_cap = ncap;
+    }
+    return &m->sites[index];
+}
+
+static char *dup_str(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+static char *dup_n(const char *s, size_t n)
+{
+    char *d = malloc(n + 1);
+    if (d) {
+        memcpy(d, s, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
+/* Reads glibc's settings from the recorded tunables text, if any. */
+static void apply_tunables(struct mta_model *m)
+{
+    const char *t = m->info.tunables;
+    if (!t)
+        return;
+    const char *keys[] = {"MALLOC_MMAP_THRESHOLD_=", "glibc.malloc.mmap_threshold="};
+    for (size_t i = 0; i < 2; i++) {
+        const char *p = strstr(t, keys[i]);
+        if (p) {
+            m->threshold_initial = m->threshold_now = strtoull(p + strlen(keys[i]), NULL, 0);
+            m->threshold_dynamic = 0;
+        }
+    }
+}
+
+static void on_info(void *ctx, const struct mta_trace_info *in)
+{
+    struct mta_model *m = ctx;
+    m->info = *in;
+    m->info.cmdline = dup_str(in->cmdline);
+    m->info.exe = dup_str(in->exe);
+    m->info.tunables = dup_str(in->tunables);
+    m->brk_initial = m->brk_final = m->brk_max = in->initial_brk;
+    apply_tunables(m);
+}
+
+static void on_done(void *ctx, const struct mta_trace_info *in)
+{
+    struct mta_model *m = ctx;
+    free(m->info.cmdline);
+    free(m->info.exe);
+    free(m->info.tunables);
+    m->info = *in;
+    m->info.cmdline = dup_str(in->cmdline);
+    m->info.exe = dup_str(in->exe);
+    m->info.tunables = dup_str(in->tunables);
+    apply_tunables(m);
+}
+
+static void on_stack(void *ctx, uint64_t id, const uint64_t *frames, unsigned n)
+{
+    struct mta_model *m = ctx;
+    mta_stacks_add(&m->stacks, id, frames, n);
+}
+
+static void on_module(void *ctx, const struct mta_module *mod)
+{
+    struct mta_model *m = ctx;
+    for (size_t i = 0; i < m->n_modules; i++)
+        if (m->modules[i].start == mod->start && !strcmp(m->modules[i].path, mod->path))
+            return;
+    if (m->n_modules == m->modules_cap) {
+        size_t ncap = m->modules_cap ? m->modules_cap * 2 : 32;
+        struct mta_module *nm = realloc(m->modules, ncap * sizeof *nm);
+        if (!nm)
+            return;
+        m->modules = nm;
+        m->modules_cap = ncap;
+    }
+    m->modules[m->n_modules] = *mod;
+    m->modules[m->n_modules].path = dup_str(mod->path);
+    m->n_modules++;
+}
+
+static void add_live(struct mta_model *m, const struct mta_event *ev, uint32_t stack)
+{
+    struct mta_block b = {ev->ptr, ev->size, ev->ns, stack, (uint8_t)ev->source,
+                          (uint8_t)ev->kind};
+    struct mta_block old;
+    int r = mta_live_put(&m->live, &b, &old);
+    if (r == 1) {
+        /* the address is live twice: its free was not recorded */
+        m->replaced_blocks++;
+        m->live_bytes -= old.size;
+        struct mta_site *s = site(m, old.stack);
+        if (s) {
+            s->live_blocks--;
+            s->live_bytes -= old.size;
+        }
+    }
+    m->allocations++;
+    m->bytes_allocated += ev->size;
+    m->live_bytes += ev->size;
+    struct mta_site *s = site(m, stack);
+    if (s) {
+        s->allocs++;
+        s->alloc_bytes += ev->size;
+        s->live_blocks++;
+        s->live_bytes += ev->size;
+    }
+    if (m->live_bytes > m->peak_bytes) {
+        m->peak_bytes = m->live_bytes;
+        m->peak_blocks = m->live.count;
+        m->peak_ns = ev->ns;
+    }
+    unsigned band = band_of(ev->size), src = ev->source & 3;
+    m->band_requests[band][src]++;
+    m->band_bytes[band][src] += ev->size;
+    if (src == MT_SRC_MMAP) {
+        if (!m->smallest_mmap_request || ev->size < m->smallest_mmap_request)
+            m->smallest_mmap_request = ev->size;
+    } else if (src == MT_SRC_BRK || src == MT_SRC_ARENA) {
+        if (ev->size > m->largest_heap_request)
+            m->largest_heap_request = ev->size;
+    }
+}
+
+static int drop_live(struct mta_model *m, uint64_t ptr, uint64_t ns, uint32_t tid)
+{
+    struct mta_block b;
+    if (!mta_live_take(&m->live, ptr, &b)) {
+        m->untracked_frees++;
+        return 0;
+    }
+    m->frees++;
+    m->live_bytes -= b.size;
+    struct mta_site *s = site(m, b.stack);
+    if (s) {
+        s->live_blocks--;
+        s->live_bytes -= b.size;
+        if (ns - b.ns < TEMPORARY_NS)
+            s->temporary++;
+    }
+    unsigned slot = tid % 64;
+    m->recent_free[slot].tid = tid;
+    m->recent_free[slot].ptr = b.ptr;
+    m->recent_free[slot].size = b.size;
+    m->recent_free[slot].stack = b.stack;
+    return 1;
+}
+
+static void add_heap_event(struct mta_model *m, const struct mta_event *ev, uint32_t stack)
+{
+    if (m->n_heap_events == MAX_HEAP_EVENTS) {
+        m->heap_events_dropped++;
+        return;
+    }
+    if (m->n_heap_events == m->heap_events_cap) {
+        size_t ncap = m->heap_events_cap ? m->heap_events_cap * 2 : 64;
+        struct mta_heap_event *ne = realloc(m->heap_events, ncap * sizeof *ne);
+        if (!ne) {
+            m->heap_events_dropped++;
+            return;
+        }
+        m->heap_events = ne;
+        m->heap_events_cap = ncap;
+    }
+    struct mta_heap_event *h = &m->heap_events[m->n_heap_events++];
+    memset(h, 0, sizeof *h);
+    h->ns = ev->ns;
+    h->type = ev->type;
+    h->op = ev->op;
+    h->cause = ev->cause;
+    h->stack = stack;
+    h->tid = ev->tid;
+    h->addr = ev->addr;
+    h->len = ev->len;
+    h->naddr = ev->naddr;
+    h->nlen = ev->nlen;
+}
+
+/* glibc (malloc.c, free): freeing an mmapped chunk larger than the current
+ * threshold (and at most DEFAULT_MMAP_THRESHOLD_MAX) raises the threshold to
+ * that chunk's size, unless the threshold was set explicitly. */
+static void threshold_on_chunk_free(struct mta_model *m, const struct mta_event *ev)
+{
+    uint64_t chunk = ev->len;
+    if (!m->threshold_dynamic || chunk <= m->threshold_now || chunk > GLIBC_MMAP_THRESHOLD_MAX)
+        return;
+    if (m->n_thresholds == m->thresholds_cap) {
+        size_t ncap = m->thresholds_cap ? m->thresholds_cap * 2 : 8;
+        struct mta_threshold_change *nt = realloc(m->thresholds, ncap * sizeof *nt);
+        if (!nt)
+            return;
+        m->thresholds = nt;
+        m->thresholds_cap = ncap;
+    }
+    struct mta_threshold_change *c = &m->thresholds[m->n_thresholds++];
+    memset(c, 0, sizeof *c);
+    c->ns = ev->ns;
+    c->old_value = m->threshold_now;
+    c->new_value = chunk;
+    c->free_tid = ev->tid;
+    unsigned slot = ev->tid % 64;
+    if (m->recent_free[slot].tid == ev->tid && m->recent_free[slot].ptr >= ev->addr &&
+        m->recent_free[slot].ptr < ev->addr + ev->len) {
+        c->freed_ptr = m->recent_free[slot].ptr;
+        c->freed_size = m->recent_free[slot].size;
+        c->alloc_stack = m->recent_free[slot].stack;
+    }
+    m->threshold_now = chunk;
+    m->smallest_mmap_request = 0;
+    m->largest_heap_request = 0;
+}
+
+static void keep_text(char **slot, const struct mta_event *ev)
+{
+    free(*slot);
+    *slot = dup_n(ev->text, ev->text_len);
+}
+
+static int on_event(void *ctx, const struct mta_event *ev)
+{
+    struct mta_model *m = ctx;
+    m->events++;
+    m->last_ns = ev->ns;
+    uint32_t stack = mta_stacks_index(&m->stacks, ev->stack);
+    switch (ev->type) {
+    case MTA_EV_ALLOC:
+        add_live(m, ev, stack);
+        break;
+    case MTA_EV_FREE:
+        drop_live(m, ev->ptr, ev->ns, ev->tid);
+        break;
+    case MTA_EV_REALLOC:
+        m->reallocs++;
+        if (ev->old_ptr)
+            drop_live(m, ev->old_ptr, ev->ns, ev->tid);
+        if (ev->ptr)
+            add_live(m, ev, stack);
+        break;
+    case MTA_EV_BRK:
+        add_heap_event(m, ev, stack);
+        m->brk_final = ev->naddr;
+        if (ev->naddr > m->brk_max)
+            m->brk_max = ev->naddr;
+        if (!m->brk_initial)
+            m->brk_initial = ev->addr;
+        break;
+    case MTA_EV_MAP:
+        add_heap_event(m, ev, stack);
+        if (ev->op == MT_MAP_CHUNK_MUNMAP && ev->cause == MT_CAUSE_FREE)
+            threshold_on_chunk_free(m, ev);
+        break;
+    case MTA_EV_MAPS:
+        m->maps_snapshots++;
+        if (ev->reason == MT_MAPS_START && !m->maps_start)
+            keep_text(&m->maps_start, ev);
+        else if (ev->reason == MT_MAPS_EXIT)
+            keep_text(&m->maps_exit, ev);
+        else if (ev->reason == MT_MAPS_SMAPS_EXIT)
+            keep_text(&m->smaps_exit, ev);
+        break;
+    case MTA_EV_SETTING:
+        if (ev->kind == (unsigned)-3 /* M_MMAP_THRESHOLD */) {
+            m->threshold_now = ev->size;
+            m->threshold_dynamic = 0;
+        }
+        break;
+    }
+    return 0;
+}
+
+struct mta_sink mta_model_sink(struct mta_model *m)
+{
+    struct mta_sink s = {m, on_info, on_stack, on_module, on_event, on_done};
+    return s;
+}
+
+void mta_model_finish(struct mta_model *m)
+{
+    if (m->finished)
+        return;
+    m->finished = 1;
+    for (size_t i = 0; i < m->live.cap; i++) {
+        const struct mta_block *b = &m->live.slots[i];
+        if (!b->ptr)
+            continue;
+        m->leaked_blocks++;
+        m->leaked_bytes += b->size;
+        struct mta_site *s = site(m, b->stack);
+        if (s) {
+            s->leak_blocks++;
+            s->leak_bytes += b->size;
+        }
+    }
+    site(m, (uint32_t)m->stacks.n); /* sites cover every stack index */
+}
+
+int mta_model_load(struct mta_model *m, const char *path, struct mta_error *err)
+{
+    struct mta_sink sink = mta_model_sink(m);
+    m->source_path = strdup(path);
+    int rc = mta_read_any(path, &sink, err);
+    if (rc == 0)
+        mta_model_finish(m);
+    return rc;
+}

@@ -1,0 +1,91 @@
+/* The analyzer's one model of a trace: live blocks, stacks, per-stack
+ * totals, and where the memory came from.  Every report is a function of
+ * it.  It grows with live blocks, distinct stacks and heap-layout events
+ * (break moves, chunk mmaps), never with the number of allocations. */
+#ifndef MTA_MODEL_H
+#define MTA_MODEL_H
+
+#include <stdint.h>
+
+#include "live.h"
+#include "stacks.h"
+#include "trace.h"
+
+/* Totals per distinct stack (same index as mta_stacks). */
+struct mta_site {
+    uint64_t allocs, alloc_bytes;
+    uint64_t live_blocks, live_bytes;
+    uint64_t leak_blocks, leak_bytes;   /* filled by mta_model_finish */
+    uint64_t temporary;                 /* freed within 1 ms of allocation */
+};
+
+/* Request-size bands of the sources report. */
+#define MTA_BANDS 8
+extern const uint64_t mta_band_lo[MTA_BANDS];
+
+struct mta_heap_event {
+    uint64_t ns;
+    unsigned type;   /* MTA_EV_BRK or MTA_EV_MAP */
+    unsigned op;     /* for MAP: enum mt_map_op */
+    unsigned cause;
+    uint32_t stack;  /* index */
+    uint32_t tid;
+    uint64_t addr, len, naddr, nlen; /* BRK: addr=old, naddr=new */
+    uint64_t block_ptr, block_size;  /* the allocation/free that caused it */
+};
+
+struct mta_threshold_change {
+    uint64_t ns;
+    uint64_t old_value, new_value;
+    uint64_t freed_ptr, freed_size; /* the mmapped block whose free raised it */
+    uint32_t alloc_stack;           /* where that block was allocated */
+    uint32_t free_tid;
+};
+
+struct mta_model {
+    struct mta_stacks stacks;
+    struct mta_site *sites;
+    size_t sites_cap;
+    struct mta_live live;
+    struct mta_module *modules;
+    size_t n_modules, modules_cap;
+    struct mta_trace_info info;   /* strings owned by the model */
+    char *source_path;
+
+    /* summary */
+    uint64_t events;
+    uint64_t allocations, frees, reallocs;
+    uint64_t bytes_allocated;
+    uint64_t live_bytes, peak_bytes, peak_blocks, peak_ns;
+    uint64_t untracked_frees;     /* free of an address the trace never allocated */
+    uint64_t replaced_blocks;     /* allocation at an address already live */
+    uint64_t leaked_blocks, leaked_bytes;
+    uint64_t last_ns;
+
+    /* where the memory came from */
+    uint64_t band_requests[MTA_BANDS][4], band_bytes[MTA_BANDS][4];
+    struct mta_heap_event *heap_events;
+    size_t n_heap_events, heap_events_cap;
+    uint64_t heap_events_dropped;
+    uint64_t brk_initial, brk_final, brk_max;
+    struct mta_threshold_change *thresholds;
+    size_t n_thresholds, thresholds_cap;
+    uint64_t threshold_initial, threshold_now;
+    int threshold_dynamic;        /* 0 once set by mallopt or a tunable */
+    uint64_t smallest_mmap_request, largest_heap_request; /* under the current threshold */
+    char *maps_start, *maps_exit, *smaps_exit;
+    uint64_t maps_snapshots;
+    struct { uint32_t tid; uint64_t ptr, size; uint32_t stack; } recent_free[64];
+    int finished;
+};
+
+int mta_model_init(struct mta_model *m);
+void mta_model_free(struct mta_model *m);
+/* A sink that feeds the model. */
+struct mta_sink mta_model_sink(struct mta_model *m);
+/* Computes leaks (blocks still live) per site.  Call after reading. */
+void mta_model_finish(struct mta_model *m);
+/* Reads a trace (binary or JSON) into the model. */
+int mta_model_load(struct mta_model *m, const char *path, struct mta_error *err);
+
+#endif

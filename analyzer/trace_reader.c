@@ -1,0 +1,536 @@
+/* Reader of the binary trace (include/mtrace/format.h).
+ *
+ * The file is mapped read-only and every length, count and offset is checked
+ * against what the file holds before use.  Chunks belong to threads; events
+ * are delivered in time order by merging the chunks: a chunk is opened once
+ * the merge reaches its first timestamp, so memory grows with the number of
+ * threads writing at the same time, never with the number of events. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "errors.h"
+#include "mtrace/varint.h"
+#include "trace.h"
+
+struct chunk_ref {
+    uint64_t off;      /* of the chunk header */
+    uint64_t seq;
+    uint64_t ticks0;
+    uint32_t tid;
+    uint32_t used;
+};
+
+struct cursor {
+    const struct chunk_ref *ref;
+    const uint8_t *p, *end;
+    uint64_t ticks, last_ptr;
+    struct mta_event ev;   /* the next timed event, decoded */
+    uint64_t ev_ticks;
+    int has_ev;
+};
+
+struct reader {
+    const char *path;
+    const uint8_t *base;
+    uint64_t size;
+    const struct mt_file_header *hdr;
+    const struct mta_sink *sink;
+    struct mta_error *err;
+    struct mta_trace_info info;
+    double ns_per_tick;
+    uint64_t stack_frames[MT_MAX_DEPTH];
+    int stopped;
+};
+
+static int corrupt(struct reader *r, const uint8_t *at, const char *what)
+{
+    mta_set_error(r->err, MTA_EXIT_CORRUPT,
+                  "%s: corrupt trace at byte %llu: %s", r->path,
+                  (unsigned long long)(at - r->base), what);
+    return -1;
+}
+
+static uint64_t ticks_to_ns(const struct reader *r, uint64_t ticks)
+{
+    if (ticks <= r->hdr->ticks_start)
+        return 0;
+    return (uint64_t)((double)(ticks - r->hdr->ticks_start) * r->ns_per_tick);
+}
+
+static char *dup_text(const uint8_t *p, size_t n, int nul_to_space)
+{
+    char *s = malloc(n + 1);
+    if (!s)
+        return NULL;
+    memcpy(s, p, n);
+    s[n] = '\0';
+    if (nul_to_space) {
+        while (n && s[n - 1] == '\0')
+            n--;
+        s[n] = '\0';
+        for (size_t i = 0; i < n; i++)
+            if (s[i] == '\0')
+                s[i] = ' ';
+    }
+    return s;
+}
+
+/* Decodes untimed records (stack, info, module) as they come, and stops at
+ * the next timed one, which it leaves decoded in c->ev.  Returns 0 (event or
+ * end of chunk: c->has_ev says which) or -1 on corruption. */
+static int advance(struct reader *r, struct cursor *c)
+{
+    c->has_ev = 0;
+    while (c->p < c->end) {
+        const uint8_t *rec = c->p;
+        const uint8_t *p = c->p, *end = c->end;
+        uint8_t tag = *p++;
+        struct mta_event *ev = &c->ev;
+        memset(ev, 0, sizeof *ev);
+        ev->tid = c->ref->tid;
+        int64_t dt = 0, d1 = 0, d2 = 0;
+        uint64_t u[11];
+        if (tag == MT_TAG_PAD)
+            return c->p = c->end, 0;
+        if (tag == MT_TAG_STACK) {
+            uint64_t id, n;
+            if (mt_get_uv(&p, end, &id) || mt_get_uv(&p, end, &n))
+                return corrupt(r, rec, "stack record cut short");
+            if (n > MT_MAX_DEPTH)
+                return corrupt(r, rec, "stack record claims more frames than the format allows (256)");
+            uint64_t prev = 0;
+            for (uint64_t i = 0; i < n; i++) {
+                if (mt_get_sv(&p, end, &d1))
+                    return corrupt(r, rec, "stack record cut short");
+                prev += (uint64_t)d1;
+                r->stack_frames[i] = prev;
+            }
+            if (id == 0)
+                return corrupt(r, rec, "stack record with id 0");
+            if (r->sink->stack)
+                r->sink->stack(r->sink->ctx, id, r->stack_frames, (unsigned)n);
+            c->p = p;
+            continue;
+        }
+        if (tag == MT_TAG_INFO) {
+            uint64_t kind, len;
+            if (mt_get_uv(&p, end, &kind) || mt_get_uv(&p, end, &len) ||
+                len > (uint64_t)(end - p))
+                return corrupt(r, rec, "info record cut short");
+            char **slot = kind == MT_INFO_CMDLINE ? &r->info.cmdline
+                          : kind == MT_INFO_EXE ? &r->info.exe
+                          : kind == MT_INFO_TUNABLES ? &r->info.tunables : NULL;
+            if (slot && !*slot)
+                *slot = dup_text(p, (size_t)len, kind == MT_INFO_CMDLINE);
+            c->p = p + len;
+            continue;
+        }
+        if (tag == MT_TAG_MODULE) {
+            struct mta_module m;
+            uint64_t idlen, pathlen;
+            memset(&m, 0, sizeof m);
+            if (mt_get_uv(&p, end, &m.start) || mt_get_uv(&p, end, &m.end) ||
+                mt_get_uv(&p, end, &m.bias) || mt_get_uv(&p, end, &idlen) ||
+                idlen > sizeof m.build_id || idlen > (uint64_t)(end - p))
+                return corrupt(r, rec, "module record cut short or build-id too long");
+            memcpy(m.build_id, p, (size_t)idlen);
+            m.build_id_len = (unsigned)idlen;
+            p += idlen;
+            if (mt_get_uv(&p, end, &pathlen) || pathlen > (uint64_t)(end - p) || pathlen > 4096)
+                return corrupt(r, rec, "module record path cut short");
+            if (m.end < m.start)
+                return corrupt(r, rec, "module record ends before it starts");
+            m.path = dup_text(p, (size_t)pathlen, 0);
+            if (r->sink->module && m.path)
+                r->sink->module(r->sink->ctx, &m);
+            free(m.path);
+            c->p = p + pathlen;
+            continue;
+        }
+        /* timed records */
+        if (mt_get_sv(&p, end, &dt))
+            return corrupt(r, rec, "record cut short");
+        c->ticks += (uint64_t)dt;
+        if (tag >= MT_TAG_ALLOC && tag < MT_TAG_ALLOC + MT_KIND_COUNT) {
+            if (mt_get_sv(&p, end, &d1) || mt_get_uv(&p, end, &u[0]) || mt_get_uv(&p, end, &u[1]))
+                return corrupt(r, rec, "allocation record cut short");
+            ev->type = MTA_EV_ALLOC;
+            ev->kind = tag - MT_TAG_ALLOC;
+            c->last_ptr += (uint64_t)d1;
+            ev->ptr = c->last_ptr;
+            ev->size = u[0] >> 2;
+            ev->source = (unsigned)(u[0] & 3);
+            ev->stack = u[1];
+        } else if (tag == MT_TAG_FREE) {
+            if (mt_get_sv(&p, end, &d1))
+                return corrupt(r, rec, "free record cut short");
+            ev->type = MTA_EV_FREE;
+            c->last_ptr += (uint64_t)d1;
+            ev->ptr = c->last_ptr;
+        } else if (tag == MT_TAG_REALLOC) {
+            if (mt_get_sv(&p, end, &d1) || mt_get_sv(&p, end, &d2) ||
+                mt_get_uv(&p, end, &u[0]) || mt_get_uv(&p, end, &u[1]))
+                return corrupt(r, rec, "realloc record cut short");
+            ev->type = MTA_EV_REALLOC;
+            ev->old_ptr = c->last_ptr + (uint64_t)d1;
+            ev->ptr = ev->old_ptr + (uint64_t)d2;
+            c->last_ptr = ev->ptr;
+            ev->size = u[0] >> 2;
+            ev->source = (unsigned)(u[0] & 3);
+            ev->stack = u[1];
+            ev->kind = MT_KIND_COUNT; /* realloc */
+        } else if (tag == MT_TAG_BRK) {
+            for (int i = 0; i < 4; i++)
+                if (mt_get_uv(&p, end, &u[i]))
+                    return corrupt(r, rec, "brk record cut short");
+            ev->type = MTA_EV_BRK;
+            ev->addr = u[0];
+            ev->naddr = u[1];
+            ev->cause = (unsigned)u[2];
+            ev->stack = u[3];
+        } else if (tag == MT_TAG_MAP) {
+            for (int i = 0; i < 11; i++)
+                if (mt_get_uv(&p, end, &u[i]))
+                    return corrupt(r, rec, "map record cut short");
+            if (u[10] > (uint64_t)(end - p))
+                return corrupt(r, rec, "map record path cut short");
+            ev->type = MTA_EV_MAP;
+            ev->op = (unsigned)u[0];
+            ev->addr = u[1];
+            ev->len = u[2];
+            ev->naddr = u[3];
+            ev->nlen = u[4];
+            ev->prot = u[5];
+            ev->flags = u[6];
+            ev->cause = (unsigned)u[7];
+            ev->stack = u[8];
+            ev->text = (const char *)p;
+            ev->text_len = (size_t)u[10];
+            p += u[10];
+            (void)u[9];
+        } else if (tag == MT_TAG_MAPS) {
+            if (mt_get_uv(&p, end, &u[0]) || mt_get_uv(&p, end, &u[1]) ||
+                u[1] > (uint64_t)(end - p))
+                return corrupt(r, rec, "maps record cut short");
+            ev->type = MTA_EV_MAPS;
+            ev->reason = (unsigned)u[0];
+            ev->text = (const char *)p;
+            ev->text_len = (size_t)u[1];
+            p += u[1];
+        } else if (tag == MT_TAG_SETTING) {
+            if (mt_get_uv(&p, end, &u[0]) || mt_get_sv(&p, end, &d1))
+                return corrupt(r, rec, "setting record cut short");
+            ev->type = MTA_EV_SETTING;
+            ev->kind = (unsigned)u[0];
+            ev->size = (uint64_t)d1;
+        } else {
+            char msg[96];
+            snprintf(msg, sizeof msg, "unknown record tag %u", tag);
+            return corrupt(r, rec, msg);
+        }
+        c->ev_ticks = c->ticks;
+        c->p = p;
+        c->has_ev = 1;
+        return 0;
+    }
+    return 0;
+}
+
+/* ---- min-heap of cursors by next event time (ties: chunk order) ---- */
+
+static int before(const struct cursor *a, const struct cursor *b)
+{
+    if (a->ev_ticks != b->ev_ticks)
+        return a->ev_ticks < b->ev_ticks;
+    return a->ref->seq < b->ref->seq;
+}
+
+static void heap_push(struct cursor **h, size_t *n, struct cursor *c)
+{
+    size_t i = (*n)++;
+    h[i] = c;
+    while (i && before(h[i], h[(i - 1) / 2])) {
+        struct cursor *t = h[i];
+        h[i] = h[(i - 1) / 2];
+        h[(i - 1) / 2] = t;
+        i = (i - 1) / 2;
+    }
+}
+
+static void heap_sift_down(struct cursor **h, size_t n)
+{
+    size_t i = 0;
+    for (;;) {
+        size_t l = 2 * i + 1, m = i;
+        if (l < n && before(h[l], h[m]))
+            m = l;
+        if (l + 1 < n && before(h[l + 1], h[m]))
+            m = l + 1;
+        if (m == i)
+            return;
+        struct cursor *t = h[i];
+        h[i] = h[m];
+        h[m] = t;
+        i = m;
+    }
+}
+
+static int cmp_seq(const void *a, const void *b)
+{
+    const struct chunk_ref *x = a, *y = b;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Finds the chunks.  Stops at the first place that is not a chunk header:
+ * the unused tail of a file that was still being written. */
+static int scan_chunks(struct reader *r, struct chunk_ref **out, size_t *count)
+{
+    uint64_t limit = r->hdr->data_end;
+    if (limit > r->size) {
+        r->info.truncated = 1;
+        limit = r->size;
+    }
+    size_t cap = 256, n = 0;
+    struct chunk_ref *refs = malloc(cap * sizeof *refs);
+    if (!refs)
+        return -1;
+    uint64_t off = r->hdr->header_size;
+    int skipped_blank = 0;
+    while (off + sizeof(struct mt_chunk_header) <= limit) {
+        const struct mt_chunk_header *ch = (const void *)(r->base + off);
+        if (ch->magic != MT_CHUNK_MAGIC) {
+            /* Claimed but never initialised (writer killed mid-claim): skip
+             * one default-sized chunk and look again. */
+            if (ch->magic == 0 && ch->size == 0 && r->hdr->chunk_size >= 4096 &&
+                r->hdr->chunk_size % 4096 == 0) {
+                skipped_blank = 1;
+                off += r->hdr->chunk_size;
+                continue;
+            }
+            if (skipped_blank)
+                break; /* we skipped into the middle of a larger chunk: stop */
+            free(refs);
+            return corrupt(r, (const uint8_t *)ch, "expected a chunk header (magic MTCK)");
+        }
+        if (ch->size < sizeof *ch || ch->size % 4096) {
+            free(refs);
+            return corrupt(r, (const uint8_t *)ch, "chunk size is not a positive multiple of 4096");
+        }
+        uint64_t used = ch->used;
+        if (used > ch->size - sizeof *ch) {
+            free(refs);
+            return corrupt(r, (const uint8_t *)ch, "chunk claims more bytes than it holds");
+        }
+        if (off + sizeof *ch + used > r->size) {
+            r->info.truncated = 1;
+            used = r->size - off - sizeof *ch;
+        }
+        if (n == cap) {
+            cap *= 2;
+            struct chunk_ref *nr = realloc(refs, cap * sizeof *refs);
+            if (!nr) {
+                free(refs);
+                return -1;
+            }
+            refs = nr;
+        }
+        refs[n++] = (struct chunk_ref){off, ch->seq, ch->ticks0, ch->tid, (uint32_t)used};
+        r->info.record_bytes += used;
+        if (off + ch->size > limit)
+            break;
+        off += ch->size;
+    }
+    qsort(refs, n, sizeof *refs, cmp_seq);
+    *out = refs;
+    *count = n;
+    r->info.chunks = n;
+    return 0;
+}
+
+static int check_header(struct reader *r)
+{
+    if (r->size == 0)
+        return mta_set_error(r->err, MTA_EXIT_IO, "%s: the file is empty (the traced "
+                             "program may not have started, or tracing was off)", r->path), -1;
+    if (r->size < 8 || memcmp(r->base, MT_FILE_MAGIC, 8) != 0)
+        return mta_set_error(r->err, MTA_EXIT_CORRUPT, "%s: not an mtrace trace (bad magic "
+                             "at byte 0); give a .trace written by libmtrace.so or a "
+                             "trace.json", r->path), -1;
+    if (r->size < sizeof(struct mt_file_header))
+        return corrupt(r, r->base + r->size, "file ends inside the header");
+    const struct mt_file_header *h = r->hdr;
+    if (h->version != MT_FORMAT_VERSION) {
+        mta_set_error(r->err, MTA_EXIT_CORRUPT, "%s: trace format version %u at byte 8 is "
+                      "not supported (this mtrace-report reads version %u)", r->path,
+                      h->version, MT_FORMAT_VERSION);
+        return -1;
+    }
+    if (h->header_size < sizeof *h || h->header_size > (1u << 20) || h->header_size % 8)
+        return corrupt(r, r->base + 12, "implausible header size");
+    if (h->header_size > r->size)
+        return corrupt(r, r->base + r->size, "file ends inside the header");
+    return 0;
+}
+
+static void fill_info(struct reader *r)
+{
+    const struct mt_file_header *h = r->hdr;
+    struct mta_trace_info *in = &r->info;
+    in->version = h->version;
+    in->flags = h->flags;
+    in->pid = h->pid;
+    in->ppid = h->ppid;
+    in->start_realtime_ns = h->start_realtime_ns;
+    in->end_state = h->end_state;
+    in->end_code = h->end_code;
+    in->lost_events = h->lost_events;
+    in->depth = h->depth;
+    in->initial_brk = h->initial_brk;
+    in->file_bytes = r->size;
+    in->ring_bytes = h->ring_bytes;
+    uint64_t t1 = h->ticks_end ? h->ticks_end : h->ticks_last;
+    uint64_t n1 = h->ticks_end ? h->ns_end : h->ns_last;
+    r->ns_per_tick = 1.0;
+    if (t1 > h->ticks_start && n1 > h->ns_start)
+        r->ns_per_tick = (double)(n1 - h->ns_start) / (double)(t1 - h->ticks_start);
+    else if (h->flags & MT_HDR_TICKS_TSC)
+        r->ns_per_tick = 1.0 / 2.5; /* no second clock pair: assume ~2.5 GHz */
+    if (r->ns_per_tick <= 0 || r->ns_per_tick > 1e6)
+        r->ns_per_tick = 1.0;
+    in->duration_ns = t1 > h->ticks_start ? ticks_to_ns(r, t1) : 0;
+}
+
+static int merge(struct reader *r, struct chunk_ref *refs, size_t n)
+{
+    struct cursor *cur = calloc(n ? n : 1, sizeof *cur);
+    struct cursor **heap = calloc(n ? n : 1, sizeof *heap);
+    if (!cur || !heap) {
+        free(cur);
+        free(heap);
+        return -1;
+    }
+    size_t hn = 0, next = 0;
+    int rc = 0;
+    for (;;) {
+        /* open every chunk whose first record may come before the heap's head */
+        while (next < n && (hn == 0 || refs[next].ticks0 <= heap[0]->ev_ticks)) {
+            struct cursor *c = &cur[next];
+            c->ref = &refs[next];
+            c->p = r->base + refs[next].off + sizeof(struct mt_chunk_header);
+            c->end = c->p + refs[next].used;
+            c->ticks = refs[next].ticks0;
+            next++;
+            if (advance(r, c)) {
+                rc = -1;
+                goto out;
+            }
+            if (c->has_ev)
+                heap_push(heap, &hn, c);
+        }
+        if (hn == 0)
+            break;
+        struct cursor *c = heap[0];
+        c->ev.ns = ticks_to_ns(r, c->ev_ticks);
+        if (r->sink->event && r->sink->event(r->sink->ctx, &c->ev)) {
+            r->stopped = 1;
+            break;
+        }
+        if (advance(r, c)) {
+            rc = -1;
+            goto out;
+        }
+        if (c->has_ev) {
+            heap_sift_down(heap, hn);
+        } else {
+            heap[0] = heap[--hn];
+            heap_sift_down(heap, hn);
+        }
+    }
+out:
+    free(cur);
+    free(heap);
+    return rc;
+}
+
+int mta_read_binary(const char *path, const struct mta_sink *sink, struct mta_error *err)
+{
+    struct reader r;
+    memset(&r, 0, sizeof r);
+    r.path = path;
+    r.sink = sink;
+    r.err = err;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        mta_set_error(err, MTA_EXIT_IO, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+        mta_set_error(err, MTA_EXIT_IO, "%s: not a regular file", path);
+        close(fd);
+        return -1;
+    }
+    r.size = (uint64_t)st.st_size;
+    if (r.size) {
+        void *m = mmap(NULL, r.size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (m == MAP_FAILED) {
+            mta_set_error(err, MTA_EXIT_IO, "%s: cannot map: %s", path, strerror(errno));
+            close(fd);
+            return -1;
+        }
+        r.base = m;
+    }
+    close(fd);
+    r.hdr = (const struct mt_file_header *)r.base;
+    int rc = check_header(&r);
+    struct chunk_ref *refs = NULL;
+    size_t n = 0;
+    if (rc == 0) {
+        fill_info(&r);
+        if (sink->info)
+            sink->info(sink->ctx, &r.info);
+        rc = scan_chunks(&r, &refs, &n);
+        if (rc && !err->msg[0])
+            mta_set_error(err, MTA_EXIT_INTERNAL, "%s: out of memory", path);
+    }
+    if (rc == 0) {
+        rc = merge(&r, refs, n);
+        if (rc && !err->msg[0])
+            mta_set_error(err, MTA_EXIT_INTERNAL, "%s: out of memory", path);
+    }
+    if (rc == 0 && sink->done)
+        sink->done(sink->ctx, &r.info);
+    free(refs);
+    free(r.info.cmdline);
+    free(r.info.exe);
+    free(r.info.tunables);
+    if (r.base)
+        munmap((void *)r.base, r.size);
+    return rc;
+}
+
+int mta_read_any(const char *path, const struct mta_sink *sink, struct mta_error *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        mta_set_error(err, MTA_EXIT_IO, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
+    }
+    char head[8] = {0};
+    ssize_t got = read(fd, head, sizeof head);
+    close(fd);
+    if (got > 0) {
+        /* JSON starts with optional white space and '{' */
+        ssize_t i = 0;
+        while (i < got && (head[i] == ' ' || head[i] == '\n' || head[i] == '\r' || head[i] == '\t'))
+            i++;
+        if (i < got && head[i] == '{')
+            return mta_read_json(path, sink, err);
+    }
+    return mta_read_binary(path, sink, err);
+}
