@@ -65,8 +65,12 @@ static void on_alarm(int sig)
 
 NOINLINE static void warm_handler_bin(void)
 {
-    void *a = malloc(HANDLER_SIZE);
-    void *b = malloc(HANDLER_SIZE);
+    unsigned char *a = malloc(HANDLER_SIZE);
+    unsigned char *b = malloc(HANDLER_SIZE);
+    if (!a || !b)
+        abort();
+    a[0] = 1;
+    b[0] = 2;
     escape(a);
     escape(b);
     free(b);
