@@ -46,6 +46,7 @@ void mta_model_free(struct mta_model *m)
     free(m->maps_start);
     free(m->maps_exit);
     free(m->smaps_exit);
+    free(m->maps_latest);
     free(m->source_path);
     memset(m, 0, sizeof *m);
 }
@@ -95,6 +96,13 @@ static void apply_tunables(struct mta_model *m)
             m->threshold_dynamic = 0;
         }
     }
+    /* glibc: any of these set explicitly also freezes the threshold */
+    const char *freeze[] = {"MALLOC_TRIM_THRESHOLD_=", "MALLOC_TOP_PAD_=", "MALLOC_MMAP_MAX_=",
+                            "glibc.malloc.trim_threshold=", "glibc.malloc.top_pad=",
+                            "glibc.malloc.mmap_max="};
+    for (size_t i = 0; i < sizeof freeze / sizeof freeze[0]; i++)
+        if (strstr(t, freeze[i]))
+            m->threshold_dynamic = 0;
 }
 
 static void on_info(void *ctx, const struct mta_trace_info *in)
@@ -246,25 +254,34 @@ static void add_heap_event(struct mta_model *m, const struct mta_event *ev, uint
 /* glibc (malloc.c, free): freeing an mmapped chunk larger than the current
  * threshold (and at most DEFAULT_MMAP_THRESHOLD_MAX) raises the threshold to
  * that chunk's size, unless the threshold was set explicitly. */
-static void threshold_on_chunk_free(struct mta_model *m, const struct mta_event *ev)
+static struct mta_threshold_change *add_threshold_change(struct mta_model *m, uint64_t ns,
+                                                         uint64_t value, uint32_t tid)
 {
-    uint64_t chunk = ev->len;
-    if (!m->threshold_dynamic || chunk <= m->threshold_now || chunk > GLIBC_MMAP_THRESHOLD_MAX)
-        return;
     if (m->n_thresholds == m->thresholds_cap) {
         size_t ncap = m->thresholds_cap ? m->thresholds_cap * 2 : 8;
         struct mta_threshold_change *nt = realloc(m->thresholds, ncap * sizeof *nt);
         if (!nt)
-            return;
+            return NULL;
         m->thresholds = nt;
         m->thresholds_cap = ncap;
     }
     struct mta_threshold_change *c = &m->thresholds[m->n_thresholds++];
     memset(c, 0, sizeof *c);
-    c->ns = ev->ns;
+    c->ns = ns;
     c->old_value = m->threshold_now;
-    c->new_value = chunk;
-    c->free_tid = ev->tid;
+    c->new_value = value;
+    c->free_tid = tid;
+    return c;
+}
+
+static void threshold_on_chunk_free(struct mta_model *m, const struct mta_event *ev)
+{
+    uint64_t chunk = ev->len;
+    if (!m->threshold_dynamic || chunk <= m->threshold_now || chunk > GLIBC_MMAP_THRESHOLD_MAX)
+        return;
+    struct mta_threshold_change *c = add_threshold_change(m, ev->ns, chunk, ev->tid);
+    if (!c)
+        return;
     unsigned slot = ev->tid % 64;
     if (m->recent_free[slot].tid == ev->tid && m->recent_free[slot].ptr >= ev->addr &&
         m->recent_free[slot].ptr < ev->addr + ev->len) {
@@ -324,11 +341,17 @@ static int on_event(void *ctx, const struct mta_event *ev)
             keep_text(&m->maps_exit, ev);
         else if (ev->reason == MT_MAPS_SMAPS_EXIT)
             keep_text(&m->smaps_exit, ev);
+        else
+            keep_text(&m->maps_latest, ev);
         break;
     case MTA_EV_SETTING:
-        if (ev->kind == (unsigned)-3 /* M_MMAP_THRESHOLD */) {
-            m->threshold_now = ev->size;
+        /* glibc: setting M_TRIM_THRESHOLD (-1), M_TOP_PAD (-2),
+         * M_MMAP_THRESHOLD (-3) or M_MMAP_MAX (-4) freezes the threshold */
+        if ((int)ev->kind >= -4 && (int)ev->kind <= -1)
             m->threshold_dynamic = 0;
+        if ((int)ev->kind == -3 && (int64_t)ev->size >= 0) {
+            m->threshold_now = ev->size;
+            add_threshold_change(m, ev->ns, ev->size, ev->tid);
         }
         break;
     }

@@ -73,7 +73,7 @@ struct mta_model {
     uint64_t threshold_initial, threshold_now;
     int threshold_dynamic;        /* 0 once set by mallopt or a tunable */
     uint64_t smallest_mmap_request, largest_heap_request; /* under the current threshold */
-    char *maps_start, *maps_exit, *smaps_exit;
+    char *maps_start, *maps_exit, *smaps_exit, *maps_latest;
     uint64_t maps_snapshots;
     struct { uint32_t tid; uint64_t ptr, size; uint32_t stack; } recent_free[64];
     int finished;

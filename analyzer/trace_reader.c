@@ -223,10 +223,10 @@ static int advance(struct reader *r, struct cursor *c)
             ev->text_len = (size_t)u[1];
             p += u[1];
         } else if (tag == MT_TAG_SETTING) {
-            if (mt_get_uv(&p, end, &u[0]) || mt_get_sv(&p, end, &d1))
+            if (mt_get_sv(&p, end, &d2) || mt_get_sv(&p, end, &d1))
                 return corrupt(r, rec, "setting record cut short");
             ev->type = MTA_EV_SETTING;
-            ev->kind = (unsigned)u[0];
+            ev->kind = (unsigned)(int)d2;
             ev->size = (uint64_t)d1;
         } else {
             char msg[96];

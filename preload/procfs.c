@@ -54,6 +54,27 @@ void mt_write_process_info(struct mt_thread *t)
     ssize_t e = readlink("/proc/self/exe", exe, sizeof exe);
     if (e > 0)
         mt_record_info(t, MT_INFO_EXE, exe, (size_t)e);
+    write_tunables(t);
+}
+
+/* glibc malloc settings from the environment: MALLOC_*_ variables and
+ * GLIBC_TUNABLES, as "NAME=value" lines. */
+static void write_tunables(struct mt_thread *t)
+{
+    extern char **environ;
+    char buf[4096];
+    size_t n = 0;
+    for (char **e = environ; e && *e; e++) {
+        if (strncmp(*e, "MALLOC_", 7) && strncmp(*e, "GLIBC_TUNABLES=", 15))
+            continue;
+        size_t len = strlen(*e);
+        if (n + len + 1 > sizeof buf)
+            break;
+        memcpy(buf + n, *e, len);
+        n += len;
+        buf[n++] = '\n';
+    }
+    mt_record_info(t, MT_INFO_TUNABLES, buf, n);
 }
 
 void mt_write_maps(struct mt_thread *t, unsigned reason)

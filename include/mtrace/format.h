@@ -100,7 +100,7 @@ enum mt_tag {
                             uv stack, uv pathlen, path */
     MT_TAG_MAPS = 8,     /* sv dt, uv reason, uv len, text of
                             /proc/self/maps (or smaps at exit) */
-    MT_TAG_SETTING = 9,  /* sv dt, uv param, sv value: mallopt() call */
+    MT_TAG_SETTING = 9,  /* sv dt, sv param, sv value: a successful mallopt() */
     MT_TAG_ALLOC = 16    /* 16 + enum mt_alloc_kind: sv dt, sv (ptr - prev),
                             uv (size << 2 | source), uv stack */
 };

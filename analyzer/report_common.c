@@ -1,0 +1,143 @@
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "report.h"
+
+const char *mta_end_state_name(uint32_t s)
+{
+    switch (s) {
+    case MT_END_RUNNING: return "running";
+    case MT_END_EXIT: return "exit";
+    case MT_END_EXEC: return "exec";
+    case MT_END_ABORT: return "abort";
+    case MT_END_UNDERSCORE_EXIT: return "_exit";
+    case MT_END_SIGNAL: return "signal";
+    default: return "unknown";
+    }
+}
+
+const char *mta_source_name(unsigned s)
+{
+    static const char *names[] = {"unknown", "brk", "arena", "mmap"};
+    return s < 4 ? names[s] : "unknown";
+}
+
+const char *mta_cause_name(unsigned c)
+{
+    static const char *names[] = {"none", "malloc", "free", "realloc", "app", "startup"};
+    return c < 6 ? names[c] : "unknown";
+}
+
+const char *mta_map_op_name(unsigned op)
+{
+    static const char *names[] = {"none", "mmap", "munmap", "mremap", "mprotect",
+                                  "chunk_mmap", "chunk_munmap", "chunk_mremap", "arena_heap"};
+    return op < 9 ? names[op] : "unknown";
+}
+
+const char *mta_kind_name(unsigned k)
+{
+    static const char *names[] = {"malloc", "calloc", "reallocarray", "posix_memalign",
+                                  "aligned_alloc", "memalign", "valloc", "pvalloc", "realloc"};
+    return k <= MT_KIND_COUNT ? names[k] : "unknown";
+}
+
+const char *mta_commas(char *buf, size_t cap, uint64_t v)
+{
+    char tmp[32];
+    int n = snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)v);
+    size_t o = 0;
+    for (int i = 0; i < n && o + 1 < cap; i++) {
+        if (i && (n - i) % 3 == 0 && o + 2 < cap)
+            buf[o++] = ',';
+        buf[o++] = tmp[i];
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
+const char *mta_human_bytes(char *buf, size_t cap, uint64_t v)
+{
+    static const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double d = (double)v;
+    int u = 0;
+    while (d >= 1024 && u < 4) {
+        d /= 1024;
+        u++;
+    }
+    if (u == 0)
+        snprintf(buf, cap, "%llu B", (unsigned long long)v);
+    else
+        snprintf(buf, cap, "%.1f %s", d, units[u]);
+    return buf;
+}
+
+const char *mta_short_path(const char *path)
+{
+    static char cwd[4096];
+    static size_t cwd_len = (size_t)-1;
+    if (!path)
+        return NULL;
+    if (cwd_len == (size_t)-1) {
+        cwd_len = getcwd(cwd, sizeof cwd) ? strlen(cwd) : 0;
+    }
+    if (cwd_len > 1 && !strncmp(path, cwd, cwd_len) && path[cwd_len] == '/')
+        return path + cwd_len + 1;
+    return path;
+}
+
+unsigned mta_stack_frames(struct mta_symbolizer *sym, const struct mta_model *m,
+                          uint32_t stack, const struct mta_report_opts *opts,
+                          struct mta_frame *out, unsigned max)
+{
+    if (stack == 0 || stack >= m->stacks.n)
+        return 0;
+    const struct mta_stack *st = &m->stacks.v[stack];
+    unsigned n = 0;
+    for (unsigned i = 0; i < st->n && n < max; i++) {
+        struct mta_frame tmp[16];
+        unsigned k = mta_sym_resolve(sym, st->frames[i], 1, tmp, 16);
+        int is_main = 0;
+        for (unsigned j = 0; j < k && n < max; j++) {
+            out[n++] = tmp[j];
+            if (tmp[j].function && !strcmp(tmp[j].function, "main"))
+                is_main = 1;
+        }
+        if (is_main && !opts->all_frames)
+            break;
+    }
+    if (opts->max_frames && n > opts->max_frames)
+        n = opts->max_frames;
+    return n;
+}
+
+static const struct mta_model *order_model;
+
+static int by_leak_bytes(const void *a, const void *b)
+{
+    const struct mta_site *x = &order_model->sites[*(const uint32_t *)a];
+    const struct mta_site *y = &order_model->sites[*(const uint32_t *)b];
+    if (x->leak_bytes != y->leak_bytes)
+        return x->leak_bytes > y->leak_bytes ? -1 : 1;
+    if (x->leak_blocks != y->leak_blocks)
+        return x->leak_blocks > y->leak_blocks ? -1 : 1;
+    return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
+}
+
+uint32_t *mta_leak_order(const struct mta_model *m, size_t *count)
+{
+    size_t n = 0;
+    uint32_t *v = malloc((m->stacks.n + 1) * sizeof *v);
+    if (!v) {
+        *count = 0;
+        return NULL;
+    }
+    for (size_t i = 0; i < m->stacks.n && i < m->sites_cap; i++)
+        if (m->sites[i].leak_blocks)
+            v[n++] = (uint32_t)i;
+    order_model = m;
+    qsort(v, n, sizeof *v, by_leak_bytes);
+    *count = n;
+    return v;
+}

@@ -1,0 +1,200 @@
+/* "Where did the memory come from": requests per size band and source, the
+ * mmap threshold over time, and the program-break / chunk-mapping timeline. */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+
+json_t *mta_json_hex(uint64_t v);
+json_t *mta_json_frames(struct mta_symbolizer *sym, const struct mta_model *m, uint32_t stack,
+                        const struct mta_report_opts *o);
+void mta_print_frame(FILE *out, const struct mta_frame *f, const struct mta_report_opts *o);
+
+/* "brk" | "mmap" | "munmap" | "mremap" (malloc-driven) or the app's own call */
+static const char *event_kind(const struct mta_heap_event *h)
+{
+    if (h->type == MTA_EV_BRK)
+        return "brk";
+    switch (h->op) {
+    case MT_MAP_CHUNK_MMAP: case MT_MAP_MMAP: return "mmap";
+    case MT_MAP_CHUNK_MUNMAP: case MT_MAP_MUNMAP: return "munmap";
+    case MT_MAP_CHUNK_MREMAP: case MT_MAP_MREMAP: return "mremap";
+    default: return mta_map_op_name(h->op);
+    }
+}
+
+/* brk: signed growth; mremap: new size; others: length */
+static int64_t event_bytes(const struct mta_heap_event *h)
+{
+    if (h->type == MTA_EV_BRK)
+        return (int64_t)(h->naddr - h->addr);
+    if (h->op == MT_MAP_CHUNK_MREMAP || h->op == MT_MAP_MREMAP)
+        return (int64_t)h->nlen;
+    return (int64_t)h->len;
+}
+
+static void band_label(char *buf, size_t cap, int b)
+{
+    char lo[32], hi[32];
+    mta_human_bytes(lo, sizeof lo, mta_band_lo[b]);
+    if (b + 1 < MTA_BANDS)
+        snprintf(buf, cap, "%s - %s", lo, mta_human_bytes(hi, sizeof hi, mta_band_lo[b + 1]));
+    else
+        snprintf(buf, cap, ">= %s", lo);
+}
+
+static void print_top_frame(FILE *out, struct mta_symbolizer *sym, const struct mta_model *m,
+                            uint32_t stack, const struct mta_report_opts *o, unsigned nframes)
+{
+    struct mta_frame frames[MT_MAX_DEPTH * 2];
+    unsigned k = mta_stack_frames(sym, m, stack, o, frames, sizeof frames / sizeof frames[0]);
+    if (k > nframes)
+        k = nframes;
+    for (unsigned i = 0; i < k; i++)
+        mta_print_frame(out, &frames[i], o);
+}
+
+void mta_report_sources_text(FILE *out, const struct mta_model *m, struct mta_symbolizer *sym,
+                             const struct mta_report_opts *o)
+{
+    char a[32], b[32], c[32], d[32], label[64];
+    fprintf(out, "Where the memory came from: %s\n\n", m->source_path ? m->source_path : "");
+    fprintf(out, "Requests by size and source (brk heap = main arena; arena = thread arenas; "
+                 "mmap = a dedicated mapping per block)\n");
+    fprintf(out, "  %-22s %14s %14s %14s %12s\n", "request size", "brk heap", "thread arena",
+            "mmap", "bytes");
+    for (int band = 0; band < MTA_BANDS; band++) {
+        uint64_t total = 0, bytes = 0;
+        for (int s = 0; s < 4; s++) {
+            total += m->band_requests[band][s];
+            bytes += m->band_bytes[band][s];
+        }
+        if (!total)
+            continue;
+        band_label(label, sizeof label, band);
+        fprintf(out, "  %-22s %14s %14s %14s %12s\n", label,
+                mta_commas(a, sizeof a, m->band_requests[band][MT_SRC_BRK]),
+                mta_commas(b, sizeof b, m->band_requests[band][MT_SRC_ARENA]),
+                mta_commas(c, sizeof c, m->band_requests[band][MT_SRC_MMAP]),
+                mta_human_bytes(d, sizeof d, bytes));
+    }
+
+    fprintf(out, "\nThe mmap threshold (requests at or above it get their own mapping)\n");
+    fprintf(out, "  initial: %s (%llu bytes)%s\n", mta_human_bytes(a, sizeof a, m->threshold_initial),
+            (unsigned long long)m->threshold_initial,
+            m->threshold_dynamic ? ", dynamic: glibc raises it when a larger mmapped block is freed"
+                                 : ", fixed by a setting (mallopt or MALLOC_*_ tunable)");
+    for (size_t i = 0; i < m->n_thresholds; i++) {
+        const struct mta_threshold_change *t = &m->thresholds[i];
+        fprintf(out, "  at %.6f s: %s -> %s (%llu bytes)", (double)t->ns / 1e9,
+                mta_human_bytes(a, sizeof a, t->old_value), mta_human_bytes(b, sizeof b, t->new_value),
+                (unsigned long long)t->new_value);
+        if (t->freed_ptr) {
+            fprintf(out, " after free(0x%llx), a %s-byte block allocated at:\n",
+                    (unsigned long long)t->freed_ptr, mta_commas(c, sizeof c, t->freed_size));
+            print_top_frame(out, sym, m, t->alloc_stack, o, 4);
+        } else {
+            fprintf(out, " (set by mallopt)\n");
+        }
+    }
+    if (m->smallest_mmap_request || m->largest_heap_request)
+        fprintf(out, "  under the final threshold: largest request served from a heap %s bytes, "
+                "smallest served by mmap %s bytes\n",
+                mta_commas(a, sizeof a, m->largest_heap_request),
+                mta_commas(b, sizeof b, m->smallest_mmap_request));
+
+    fprintf(out, "\nProgram break and malloc's mappings, in order\n");
+    fprintf(out, "  initial break 0x%llx\n", (unsigned long long)m->brk_initial);
+    for (size_t i = 0; i < m->n_heap_events; i++) {
+        const struct mta_heap_event *h = &m->heap_events[i];
+        int64_t bytes = event_bytes(h);
+        fprintf(out, "  %.6f s  %-7s %+12lld  ", (double)h->ns / 1e9, event_kind(h), (long long)bytes);
+        if (h->type == MTA_EV_BRK)
+            fprintf(out, "break 0x%llx -> 0x%llx", (unsigned long long)h->addr,
+                    (unsigned long long)h->naddr);
+        else if (h->op == MT_MAP_CHUNK_MREMAP || h->op == MT_MAP_MREMAP)
+            fprintf(out, "0x%llx (%llu) -> 0x%llx", (unsigned long long)h->addr,
+                    (unsigned long long)h->len, (unsigned long long)h->naddr);
+        else
+            fprintf(out, "0x%llx", (unsigned long long)h->addr);
+        fprintf(out, "  by %s%s\n", mta_cause_name(h->cause),
+                h->cause == MT_CAUSE_APP ? " (the program's own call)" : "");
+        if (h->stack)
+            print_top_frame(out, sym, m, h->stack, o, 2);
+    }
+    if (m->heap_events_dropped)
+        fprintf(out, "  ... %llu more events not kept\n", (unsigned long long)m->heap_events_dropped);
+    fprintf(out, "  final break 0x%llx (%+lld bytes since start)\n", (unsigned long long)m->brk_final,
+            (long long)(m->brk_final - m->brk_initial));
+}
+
+json_t *mta_sources_json(const struct mta_model *m, struct mta_symbolizer *sym,
+                         const struct mta_report_opts *o)
+{
+    json_t *bands = json_array();
+    for (int band = 0; band < MTA_BANDS; band++) {
+        json_t *jb = json_pack("{s:I}", "min_size", (json_int_t)mta_band_lo[band]);
+        if (band + 1 < MTA_BANDS)
+            json_object_set_new(jb, "max_size", json_integer((json_int_t)mta_band_lo[band + 1] - 1));
+        for (int s = 1; s < 4; s++)
+            json_object_set_new(jb, mta_source_name((unsigned)s),
+                                json_pack("{s:I,s:I}", "requests",
+                                          (json_int_t)m->band_requests[band][s], "bytes",
+                                          (json_int_t)m->band_bytes[band][s]));
+        json_array_append_new(bands, jb);
+    }
+    json_t *thr = json_array();
+    json_array_append_new(thr, json_pack("{s:I,s:I,s:s}", "ns", (json_int_t)0, "value",
+                                         (json_int_t)m->threshold_initial, "cause", "initial"));
+    for (size_t i = 0; i < m->n_thresholds; i++) {
+        const struct mta_threshold_change *t = &m->thresholds[i];
+        json_t *jt = json_pack("{s:I,s:I,s:I,s:s}", "ns", (json_int_t)t->ns, "value",
+                               (json_int_t)t->new_value, "previous", (json_int_t)t->old_value,
+                               "cause", t->freed_ptr ? "free" : "mallopt");
+        if (t->freed_ptr) {
+            json_object_set_new(jt, "freed_ptr", mta_json_hex(t->freed_ptr));
+            json_object_set_new(jt, "freed_size", json_integer((json_int_t)t->freed_size));
+            json_object_set_new(jt, "frames", mta_json_frames(sym, m, t->alloc_stack, o));
+        }
+        json_array_append_new(thr, jt);
+    }
+    json_t *events = json_array();
+    for (size_t i = 0; i < m->n_heap_events; i++) {
+        const struct mta_heap_event *h = &m->heap_events[i];
+        json_t *je = json_pack("{s:s,s:I,s:s,s:I,s:o,s:I}", "kind", event_kind(h), "bytes",
+                               (json_int_t)event_bytes(h), "cause", mta_cause_name(h->cause),
+                               "ns", (json_int_t)h->ns, "addr", mta_json_hex(h->addr),
+                               "tid", (json_int_t)h->tid);
+        if (h->type == MTA_EV_BRK)
+            json_object_set_new(je, "new_break", mta_json_hex(h->naddr));
+        if (h->type == MTA_EV_MAP) {
+            json_object_set_new(je, "malloc_driven", json_boolean(h->op >= MT_MAP_CHUNK_MMAP));
+            json_object_set_new(je, "length", json_integer((json_int_t)h->len));
+            if (h->op == MT_MAP_CHUNK_MREMAP || h->op == MT_MAP_MREMAP)
+                json_object_set_new(je, "new_addr", mta_json_hex(h->naddr));
+        } else {
+            json_object_set_new(je, "malloc_driven", json_boolean(h->cause != MT_CAUSE_APP));
+        }
+        if (h->stack)
+            json_object_set_new(je, "frames", mta_json_frames(sym, m, h->stack, o));
+        json_array_append_new(events, je);
+    }
+    json_t *bands_total = json_object();
+    for (int s = 0; s < 4; s++) {
+        uint64_t req = 0, bytes = 0;
+        for (int band = 0; band < MTA_BANDS; band++) {
+            req += m->band_requests[band][s];
+            bytes += m->band_bytes[band][s];
+        }
+        json_object_set_new(bands_total, mta_source_name((unsigned)s),
+                            json_pack("{s:I,s:I}", "requests", (json_int_t)req, "bytes",
+                                      (json_int_t)bytes));
+    }
+    return json_pack("{s:o,s:o,s:o,s:o,s:b,s:{s:o,s:o,s:o},s:I,s:I}", "totals", bands_total,
+                     "bands", bands, "threshold", thr, "events", events, "threshold_dynamic",
+                     m->threshold_dynamic, "brk", "initial", mta_json_hex(m->brk_initial), "final",
+                     mta_json_hex(m->brk_final), "max", mta_json_hex(m->brk_max),
+                     "events_not_kept", (json_int_t)m->heap_events_dropped,
+                     "largest_heap_request", (json_int_t)m->largest_heap_request);
+}

@@ -1,0 +1,164 @@
+/* The default report for people: summary, where the memory came from, and
+ * the leaks grouped by stack, largest first. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+
+#define BOLD(o) ((o)->color ? "\033[1m" : "")
+#define RED(o) ((o)->color ? "\033[31m" : "")
+#define DIM(o) ((o)->color ? "\033[2m" : "")
+#define RESET(o) ((o)->color ? "\033[0m" : "")
+
+void mta_print_frame(FILE *out, const struct mta_frame *f, const struct mta_report_opts *o);
+void mta_print_frame(FILE *out, const struct mta_frame *f, const struct mta_report_opts *o)
+{
+    const char *fn = f->function ? f->function : "??";
+    fprintf(out, "      %s%s%s", BOLD(o), fn, RESET(o));
+    if (f->inlined)
+        fprintf(out, " %s(inlined)%s", DIM(o), RESET(o));
+    if (f->file)
+        fprintf(out, "  %s:%d", mta_short_path(f->file), f->line);
+    else if (f->module)
+        fprintf(out, "  %s%s+0x%llx%s", DIM(o), mta_short_path(f->module),
+                (unsigned long long)f->offset, RESET(o));
+    else
+        fprintf(out, "  %s0x%llx%s", DIM(o), (unsigned long long)f->address, RESET(o));
+    fputc('\n', out);
+}
+
+static void print_header(FILE *out, const struct mta_model *m, const struct mta_report_opts *o)
+{
+    const struct mta_trace_info *in = &m->info;
+    char b1[32], b2[32];
+    fprintf(out, "%smtrace report%s: %s (pid %llu)\n", BOLD(o), RESET(o),
+            in->cmdline && *in->cmdline ? in->cmdline : (in->exe ? in->exe : "?"),
+            (unsigned long long)in->pid);
+    fprintf(out, "  ran %.3f s; ", (double)in->duration_ns / 1e9);
+    switch (in->end_state) {
+    case MT_END_EXIT: fprintf(out, "exited with status %d\n", in->end_code); break;
+    case MT_END_EXEC: fprintf(out, "replaced by exec() (the new image has its own trace)\n"); break;
+    case MT_END_ABORT: fprintf(out, "%sended by abort()%s\n", RED(o), RESET(o)); break;
+    case MT_END_UNDERSCORE_EXIT:
+        fprintf(out, "ended by _exit(%d) (no exit handlers ran)\n", in->end_code);
+        break;
+    case MT_END_SIGNAL:
+        fprintf(out, "%skilled by signal %d%s\n", RED(o), in->end_code, RESET(o));
+        break;
+    default:
+        fprintf(out, "%sdid not finish%s: no exit was recorded (killed with SIGKILL, crashed, "
+                "or still running); the report covers every event committed before that\n",
+                RED(o), RESET(o));
+    }
+    fprintf(out, "  trace: %s, %s of records, %s events (%.1f bytes/event)\n",
+            m->source_path ? m->source_path : "?", mta_human_bytes(b1, sizeof b1, in->record_bytes),
+            mta_commas(b2, sizeof b2, m->events),
+            m->events ? (double)in->record_bytes / (double)m->events : 0.0);
+    if (in->lost_events)
+        fprintf(out, "  %swarning%s: %llu events were lost (trace full: raise MTRACE_MAX_SIZE)\n",
+                RED(o), RESET(o), (unsigned long long)in->lost_events);
+    if (in->truncated)
+        fprintf(out, "  %swarning%s: the file is shorter than its header says; later records "
+                "are missing\n", RED(o), RESET(o));
+}
+
+static void print_summary(FILE *out, const struct mta_model *m, const struct mta_report_opts *o)
+{
+    char a[32], b[32], c[32];
+    fprintf(out, "\n%sSummary%s\n", BOLD(o), RESET(o));
+    fprintf(out, "  allocations   %14s   (%s requested)\n", mta_commas(a, sizeof a, m->allocations),
+            mta_human_bytes(b, sizeof b, m->bytes_allocated));
+    fprintf(out, "  frees         %14s\n", mta_commas(a, sizeof a, m->frees));
+    fprintf(out, "  peak live     %14s bytes in %s blocks at %.3f s\n",
+            mta_commas(a, sizeof a, m->peak_bytes), mta_commas(b, sizeof b, m->peak_blocks),
+            (double)m->peak_ns / 1e9);
+    size_t nsites;
+    uint32_t *order = mta_leak_order(m, &nsites);
+    free(order);
+    fprintf(out, "  %sleaked        %14s bytes in %s blocks%s from %zu call stacks\n",
+            m->leaked_bytes ? RED(o) : "", mta_commas(a, sizeof a, m->leaked_bytes),
+            mta_commas(c, sizeof c, m->leaked_blocks), RESET(o), nsites);
+    if (m->untracked_frees)
+        fprintf(out, "  frees of blocks allocated before tracing began: %s\n",
+                mta_commas(a, sizeof a, m->untracked_frees));
+}
+
+/* Three lines that say where the memory came from; --sources has the rest. */
+static void print_sources_brief(FILE *out, const struct mta_model *m,
+                                const struct mta_report_opts *o)
+{
+    uint64_t req[4] = {0}, bytes[4] = {0};
+    for (int b = 0; b < MTA_BANDS; b++)
+        for (int s = 0; s < 4; s++) {
+            req[s] += m->band_requests[b][s];
+            bytes[s] += m->band_bytes[b][s];
+        }
+    char a[32], b[32];
+    fprintf(out, "\n%sWhere the memory came from%s  (mtrace-report --sources for the timeline)\n",
+            BOLD(o), RESET(o));
+    static const char *what[4] = {"not glibc's malloc", "brk heap (main arena)",
+                                  "thread arenas", "dedicated mmap"};
+    for (int s = 1; s < 4; s++) {
+        if (!req[s])
+            continue;
+        fprintf(out, "  %-22s %12s requests  %12s\n", what[s], mta_commas(a, sizeof a, req[s]),
+                mta_human_bytes(b, sizeof b, bytes[s]));
+    }
+    if (req[0])
+        fprintf(out, "  %-22s %12s requests  %12s\n", what[0], mta_commas(a, sizeof a, req[0]),
+                mta_human_bytes(b, sizeof b, bytes[0]));
+    if (m->brk_initial)
+        fprintf(out, "  program break: %s grown to %s at most, %s at the end\n",
+                "start", mta_human_bytes(a, sizeof a, m->brk_max - m->brk_initial),
+                mta_human_bytes(b, sizeof b, m->brk_final - m->brk_initial));
+    fprintf(out, "  mmap threshold: %s at start", mta_human_bytes(a, sizeof a, m->threshold_initial));
+    if (m->n_thresholds)
+        fprintf(out, ", raised %zu time%s to %s", m->n_thresholds, m->n_thresholds == 1 ? "" : "s",
+                mta_human_bytes(b, sizeof b, m->threshold_now));
+    fputc('\n', out);
+}
+
+static void print_leaks(FILE *out, const struct mta_model *m, struct mta_symbolizer *sym,
+                        const struct mta_report_opts *o)
+{
+    size_t n;
+    uint32_t *order = mta_leak_order(m, &n);
+    if (!n) {
+        fprintf(out, "\n%sNo leaks%s: every block allocated during the trace was freed.\n",
+                BOLD(o), RESET(o));
+        free(order);
+        return;
+    }
+    fprintf(out, "\n%sLeaks by call stack%s, largest first\n", BOLD(o), RESET(o));
+    size_t shown = o->top && o->top < n ? o->top : n;
+    struct mta_frame frames[MT_MAX_DEPTH * 2];
+    for (size_t i = 0; i < shown; i++) {
+        const struct mta_site *s = &m->sites[order[i]];
+        char a[32], b[32];
+        fprintf(out, "\n  %s#%zu  %s bytes in %s block%s%s", RED(o), i + 1,
+                mta_commas(a, sizeof a, s->leak_bytes), mta_commas(b, sizeof b, s->leak_blocks),
+                s->leak_blocks == 1 ? "" : "s", RESET(o));
+        fprintf(out, "  (%s allocated here in all)\n", mta_commas(a, sizeof a, s->allocs));
+        unsigned k = mta_stack_frames(sym, m, order[i], o, frames,
+                                      sizeof frames / sizeof frames[0]);
+        if (!k)
+            fprintf(out, "      (no stack recorded)\n");
+        for (unsigned j = 0; j < k; j++)
+            mta_print_frame(out, &frames[j], o);
+    }
+    if (shown < n)
+        fprintf(out, "\n  ... and %zu more stacks (--top 0 lists all)\n", n - shown);
+    free(order);
+}
+
+void mta_report_text(FILE *out, const struct mta_model *m, struct mta_symbolizer *sym,
+                     const struct mta_report_opts *o)
+{
+    print_header(out, m, o);
+    print_summary(out, m, o);
+    print_sources_brief(out, m, o);
+    print_leaks(out, m, sym, o);
+    const char *w = mta_sym_warnings(sym);
+    if (w && *w)
+        fprintf(out, "\n%sSymbols%s\n%s", BOLD(o), RESET(o), w);
+}
