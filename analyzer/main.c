@@ -50,21 +50,20 @@ static int export_json(const char *path)
     struct mta_error err = {{0}, 0};
     struct mta_json_export *ex = mta_json_export_new(stdout);
     if (!ex) {
-        fprintf(stderr, "mtrace-report: out of memory\n");
+        fprintf(stderr, "mtrace-report: cannot create temporary files for --export-json\n");
         return MTA_EXIT_INTERNAL;
     }
-    struct mta_sink sink = mta_json_export_sink(ex);
-    int rc = mta_read_any(path, &sink, &err);
-    int frc = mta_json_export_finish(ex, rc == 0);
-    if (rc) {
+    struct mta_sink sink;
+    mta_json_export_sink(ex, &sink);
+    if (mta_read_any(path, &sink, &err)) {
+        mta_json_export_free(ex);
         fprintf(stderr, "mtrace-report: %s\n", err.msg);
         return err.code ? err.code : MTA_EXIT_CORRUPT;
     }
-    if (frc) {
-        fprintf(stderr, "mtrace-report: %s: cannot write the JSON (disk full?)\n", path);
-        return MTA_EXIT_IO;
-    }
-    return MTA_EXIT_OK;
+    int rc = mta_json_export_finish(ex, &err);
+    if (rc)
+        fprintf(stderr, "mtrace-report: %s\n", err.msg);
+    return rc;
 }
 
 int main(int argc, char **argv)

@@ -7,6 +7,7 @@
  * threads writing at the same time, never with the number of events. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -94,7 +95,7 @@ static int advance(struct reader *r, struct cursor *c)
         memset(ev, 0, sizeof *ev);
         ev->tid = c->ref->tid;
         int64_t dt = 0, d1 = 0, d2 = 0;
-        uint64_t u[11];
+        uint64_t u[10];
         if (tag == MT_TAG_PAD)
             return c->p = c->end, 0;
         if (tag == MT_TAG_STACK) {
@@ -194,10 +195,10 @@ static int advance(struct reader *r, struct cursor *c)
             ev->cause = (unsigned)u[2];
             ev->stack = u[3];
         } else if (tag == MT_TAG_MAP) {
-            for (int i = 0; i < 11; i++)
+            for (int i = 0; i < 10; i++)
                 if (mt_get_uv(&p, end, &u[i]))
                     return corrupt(r, rec, "map record cut short");
-            if (u[10] > (uint64_t)(end - p))
+            if (u[9] > (uint64_t)(end - p) || u[9] > 4096)
                 return corrupt(r, rec, "map record path cut short");
             ev->type = MTA_EV_MAP;
             ev->op = (unsigned)u[0];
@@ -210,9 +211,8 @@ static int advance(struct reader *r, struct cursor *c)
             ev->cause = (unsigned)u[7];
             ev->stack = u[8];
             ev->text = (const char *)p;
-            ev->text_len = (size_t)u[10];
-            p += u[10];
-            (void)u[9];
+            ev->text_len = (size_t)u[9];
+            p += u[9];
         } else if (tag == MT_TAG_MAPS) {
             if (mt_get_uv(&p, end, &u[0]) || mt_get_uv(&p, end, &u[1]) ||
                 u[1] > (uint64_t)(end - p))

@@ -43,20 +43,6 @@ static char *scratch;        /* shared read buffer, guarded by scratch_lock */
 static size_t scratch_cap;
 static mt_spin scratch_lock;
 
-void mt_write_process_info(struct mt_thread *t)
-{
-    if (mt_spin_lock(&scratch_lock))
-        return;
-    size_t n = read_proc("/proc/self/cmdline", &scratch, &scratch_cap);
-    mt_record_info(t, MT_INFO_CMDLINE, scratch, n);
-    mt_spin_unlock(&scratch_lock);
-    char exe[4096];
-    ssize_t e = readlink("/proc/self/exe", exe, sizeof exe);
-    if (e > 0)
-        mt_record_info(t, MT_INFO_EXE, exe, (size_t)e);
-    write_tunables(t);
-}
-
 /* glibc malloc settings from the environment: MALLOC_*_ variables and
  * GLIBC_TUNABLES, as "NAME=value" lines. */
 static void write_tunables(struct mt_thread *t)
@@ -75,6 +61,20 @@ static void write_tunables(struct mt_thread *t)
         buf[n++] = '\n';
     }
     mt_record_info(t, MT_INFO_TUNABLES, buf, n);
+}
+
+void mt_write_process_info(struct mt_thread *t)
+{
+    if (mt_spin_lock(&scratch_lock))
+        return;
+    size_t n = read_proc("/proc/self/cmdline", &scratch, &scratch_cap);
+    mt_record_info(t, MT_INFO_CMDLINE, scratch, n);
+    mt_spin_unlock(&scratch_lock);
+    char exe[4096];
+    ssize_t e = readlink("/proc/self/exe", exe, sizeof exe);
+    if (e > 0)
+        mt_record_info(t, MT_INFO_EXE, exe, (size_t)e);
+    write_tunables(t);
 }
 
 void mt_write_maps(struct mt_thread *t, unsigned reason)
