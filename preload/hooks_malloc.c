@@ -106,16 +106,19 @@ static void *realloc_common(void *old, size_t n, size_t m, int is_array)
             return NULL;
         return boot_realloc(old, is_array ? total : n);
     }
-    struct mt_thread *t = mt_hook_enter();
-    if (!t) {
-        if (is_array)
-            return mt_real.reallocarray ? mt_real.reallocarray(old, n, m) : NULL;
-        return mt_real.realloc ? mt_real.realloc(old, n) : pass_malloc(n);
+    /* reallocarray is realloc with an overflow check; glibc's own calls
+     * realloc through the PLT, which would record the call twice. */
+    size_t size = n;
+    if (is_array && __builtin_mul_overflow(n, m, &size)) {
+        errno = ENOMEM;
+        return NULL;
     }
+    struct mt_thread *t = mt_hook_enter();
+    if (!t)
+        return mt_real.realloc ? mt_real.realloc(old, size) : pass_malloc(size);
     struct mt_heap_before hb;
     mt_heap_before_free(&hb, old);
-    void *p = is_array ? mt_real.reallocarray(old, n, m) : mt_real.realloc(old, n);
-    size_t size = is_array ? n * m : n;
+    void *p = mt_real.realloc(old, size);
     /* glibc: realloc(p, 0) frees p and returns NULL; a failed realloc
      * leaves the old block alone (nothing to record). */
     if (p || (old && size == 0)) {
