@@ -280,9 +280,13 @@ static void heap_sift_down(struct cursor **h, size_t n)
     }
 }
 
-static int cmp_seq(const void *a, const void *b)
+/* Chunks are opened in order of their first timestamp, so a chunk not yet
+ * opened can hold no event earlier than the merge's head. */
+static int cmp_start(const void *a, const void *b)
 {
     const struct chunk_ref *x = a, *y = b;
+    if (x->ticks0 != y->ticks0)
+        return x->ticks0 < y->ticks0 ? -1 : 1;
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
@@ -345,7 +349,7 @@ static int scan_chunks(struct reader *r, struct chunk_ref **out, size_t *count)
             break;
         off += ch->size;
     }
-    qsort(refs, n, sizeof *refs, cmp_seq);
+    qsort(refs, n, sizeof *refs, cmp_start);
     *out = refs;
     *count = n;
     r->info.chunks = n;
@@ -415,6 +419,7 @@ static int merge(struct reader *r, struct chunk_ref *refs, size_t n)
         return -1;
     }
     size_t hn = 0, next = 0;
+    uint64_t last_ns = 0;
     int rc = 0;
     for (;;) {
         /* open every chunk whose first record may come before the heap's head */
@@ -435,7 +440,12 @@ static int merge(struct reader *r, struct chunk_ref *refs, size_t n)
         if (hn == 0)
             break;
         struct cursor *c = heap[0];
+        /* delivered times never go backwards (a thread's clock read can
+         * trail another core's by a few ticks) */
         c->ev.ns = ticks_to_ns(r, c->ev_ticks);
+        if (c->ev.ns < last_ns)
+            c->ev.ns = last_ns;
+        last_ns = c->ev.ns;
         if (r->sink->event && r->sink->event(r->sink->ctx, &c->ev)) {
             r->stopped = 1;
             break;
