@@ -24,6 +24,7 @@ struct chunk_ref {
     uint64_t ticks0;
     uint32_t tid;
     uint32_t used;
+    int clipped;       /* the file ends inside this chunk */
 };
 
 struct cursor {
@@ -84,7 +85,7 @@ static char *dup_text(const uint8_t *p, size_t n, int nul_to_space)
 /* Decodes untimed records (stack, info, module) as they come, and stops at
  * the next timed one, which it leaves decoded in c->ev.  Returns 0 (event or
  * end of chunk: c->has_ev says which) or -1 on corruption. */
-static int advance(struct reader *r, struct cursor *c)
+static int decode_next(struct reader *r, struct cursor *c)
 {
     c->has_ev = 0;
     while (c->p < c->end) {
@@ -154,6 +155,13 @@ static int advance(struct reader *r, struct cursor *c)
             continue;
         }
         /* timed records */
+        if (!(tag >= MT_TAG_ALLOC && tag < MT_TAG_ALLOC + MT_KIND_COUNT) &&
+            tag != MT_TAG_FREE && tag != MT_TAG_REALLOC && tag != MT_TAG_BRK &&
+            tag != MT_TAG_MAP && tag != MT_TAG_MAPS && tag != MT_TAG_SETTING) {
+            char msg[96];
+            snprintf(msg, sizeof msg, "unknown record tag %u", tag);
+            return corrupt(r, rec, msg);
+        }
         if (mt_get_sv(&p, end, &dt))
             return corrupt(r, rec, "record cut short");
         c->ticks += (uint64_t)dt;
@@ -228,10 +236,6 @@ static int advance(struct reader *r, struct cursor *c)
             ev->type = MTA_EV_SETTING;
             ev->kind = (unsigned)(int)d2;
             ev->size = (uint64_t)d1;
-        } else {
-            char msg[96];
-            snprintf(msg, sizeof msg, "unknown record tag %u", tag);
-            return corrupt(r, rec, msg);
         }
         c->ev_ticks = c->ticks;
         c->p = p;
@@ -239,6 +243,21 @@ static int advance(struct reader *r, struct cursor *c)
         return 0;
     }
     return 0;
+}
+
+/* A record cut off by the end of a truncated file ends its chunk quietly:
+ * everything before it is kept (mta_trace_info.truncated says so). */
+static int advance(struct reader *r, struct cursor *c)
+{
+    int rc = decode_next(r, c);
+    if (rc && c->ref->clipped) {
+        r->err->msg[0] = '\0';
+        r->err->code = 0;
+        c->p = c->end;
+        c->has_ev = 0;
+        return 0;
+    }
+    return rc;
 }
 
 /* ---- min-heap of cursors by next event time (ties: chunk order) ---- */
@@ -343,7 +362,8 @@ static int scan_chunks(struct reader *r, struct chunk_ref **out, size_t *count)
             }
             refs = nr;
         }
-        refs[n++] = (struct chunk_ref){off, ch->seq, ch->ticks0, ch->tid, (uint32_t)used};
+        int clipped = used != ch->used;
+        refs[n++] = (struct chunk_ref){off, ch->seq, ch->ticks0, ch->tid, (uint32_t)used, clipped};
         r->info.record_bytes += used;
         if (off + ch->size > limit)
             break;
