@@ -25,6 +25,7 @@ static struct {
     uint64_t reserved;  /* bytes of address space reserved */
     uint64_t mapped;    /* bytes of the file mapped (== file size) */
     mt_spin grow_lock;
+    int full;           /* a claim failed: stop claiming, count losses */
     char path[4096];
 } w = {.fd = -1};
 
@@ -96,7 +97,7 @@ static int ensure_mapped(uint64_t need)
     uint64_t have = w.mapped;
     if (have < need) {
         /* grow by an eighth of what we have, between 1 and 64 MiB */
-        uint64_t step = have / 8;
+        uint64_t step = (have / 8) & ~(uint64_t)0xffff; /* whole pages: mmap offsets */
         if (step < (1u << 20))
             step = 1u << 20;
         if (step > (64u << 20))
@@ -183,11 +184,15 @@ uint8_t *mt_cursor_claim(struct mt_thread *t, struct mt_cursor *c, size_t need,
         size = want;
     if (size > UINT32_MAX)
         return NULL;
+    if (__atomic_load_n(&w.full, __ATOMIC_RELAXED))
+        return NULL;
     uint64_t off = __atomic_fetch_add(&h->data_end, size, __ATOMIC_RELAXED);
     if (off + size > w.reserved || ensure_mapped(off + size)) {
-        if (!c->chunk || c->pos) /* warn once per cursor, not per event */
-            mt_warn("trace %s is full (%llu bytes, MTRACE_MAX_SIZE); later events are "
-                    "counted as lost", w.path, (unsigned long long)w.reserved);
+        if (!__atomic_exchange_n(&w.full, 1, __ATOMIC_RELAXED))
+            mt_warn("cannot grow trace %s past %llu bytes (MTRACE_MAX_SIZE is %llu); later "
+                    "events are counted as lost", w.path, (unsigned long long)off,
+                    (unsigned long long)w.reserved);
+        __atomic_store_n(&h->data_end, off, __ATOMIC_RELAXED); /* readers stop here */
         c->chunk = NULL;
         c->pos = c->end = NULL;
         return NULL;
@@ -237,5 +242,6 @@ void mt_writer_abandon(void)
     w.base = NULL;
     w.mapped = 0;
     w.grow_lock.owner = 0;
+    w.full = 0;
     mt_header = NULL;
 }
