@@ -345,6 +345,8 @@ void mt_check_modules(struct mt_thread *t)
     if ((now.adds != seen_counters.adds || now.subs != seen_counters.subs) &&
         mt_spin_lock(&modules_lock) == 0) {
         int first = seen_counters.adds == 0 && seen_counters.subs == 0;
+        if (now.subs != seen_counters.subs)
+            mt_unwind_forget_code();
         seen_counters = now;
         mt_write_modules(t);
         if (!first)

@@ -1,7 +1,13 @@
 /* Call stacks: capture (unwind.c) and interning.  A stack is written to the
  * trace once per writer level with a global id; later events carry the id.
  * The intern table is per thread and per level, so lookups take no lock;
- * only a new stack touches the shared id counter. */
+ * only a new stack touches the shared id counter.
+ *
+ * In front of it sits a cache of recently seen stacks keyed by the first
+ * frame (return address, stack address).  An entry holds where every frame's
+ * return address sat on the stack; if the same return addresses still sit in
+ * the same places, it is the same stack, and its id is known without
+ * unwinding or hashing: one load and compare per frame. */
 #include <string.h>
 
 #include "options.h"
@@ -15,7 +21,19 @@ struct slot {
     uint32_t n;
 };
 
+#define RECENT_SLOTS 256
+#define RECENT_FRAMES 64
+
+struct recent {
+    uintptr_t ip0, sp0;  /* the first frame */
+    uint32_t id;         /* 0: empty */
+    uint32_t n;
+    uintptr_t ip[RECENT_FRAMES];
+    uintptr_t sp[RECENT_FRAMES];
+};
+
 struct mt_intern {
+    struct recent *recent; /* RECENT_SLOTS entries, mapped on first use */
     struct slot *slots;
     uint32_t mask;
     uint32_t count;
@@ -62,6 +80,7 @@ void mt_intern_reset(struct mt_intern **inp)
     *inp = NULL;
     mt_os_free(in->slots, (in->mask + 1) * sizeof(struct slot));
     mt_os_free(in->pool, in->pool_cap * sizeof(uintptr_t));
+    mt_os_free(in->recent, RECENT_SLOTS * sizeof(struct recent));
     mt_os_free(in, sizeof *in);
 }
 
@@ -140,11 +159,60 @@ static uint32_t intern(struct mt_thread *t, const uintptr_t *f, unsigned n)
     return id;
 }
 
+static inline struct recent *recent_slot(struct mt_intern *in, uintptr_t ip, uintptr_t sp)
+{
+    size_t h = (size_t)(((ip ^ (sp << 9)) * 0x9e3779b97f4a7c15ull) >> 56);
+    return &in->recent[h & (RECENT_SLOTS - 1)];
+}
+
+/* Is the stack at (ip0, sp0) the one this entry recorded? */
+static inline int recent_matches(const struct recent *r, uintptr_t ip0, uintptr_t sp0)
+{
+    if (r->ip0 != ip0 || r->sp0 != sp0 || !r->id)
+        return 0;
+    for (uint32_t i = 1; i < r->n; i++)
+        if (*(const uintptr_t *)(r->sp[i] - 8) != r->ip[i])
+            return 0;
+    return 1;
+}
+
 uint32_t mt_stack_here(struct mt_thread *t)
 {
-    uintptr_t frames[MT_MAX_DEPTH];
-    unsigned n = mt_unwind(frames, mt_opt.depth);
+    uintptr_t frames[MT_MAX_DEPTH], sps[MT_MAX_DEPTH];
+    unsigned max = mt_opt.depth;
+    if (MT_UNLIKELY(mt_opt.unwind == 1)) {
+        unsigned n = mt_unwind_dwarf(frames, max);
+        return n ? intern(t, frames, n) : 0;
+    }
+    struct mt_frame start;
+    mt_unwind_start(&start);
+    struct mt_cursor *c = mt_cursor_of(t);
+    struct mt_intern *in = c->intern;
+    struct recent *r = NULL;
+    if (MT_LIKELY(in && in->recent)) {
+        r = recent_slot(in, start.ip, start.sp);
+        if (recent_matches(r, start.ip, start.sp))
+            return r->id;
+    }
+    unsigned n = mt_unwind_from(&start, frames, sps, max);
     if (!n)
         return 0;
-    return intern(t, frames, n);
+    uint32_t id = intern(t, frames, n);
+    in = c->intern;
+    if (id && in && n <= RECENT_FRAMES) {
+        if (!in->recent)
+            in->recent = mt_os_alloc(RECENT_SLOTS * sizeof(struct recent));
+        if (in->recent) {
+            r = recent_slot(in, start.ip, start.sp);
+            r->id = 0; /* invalid while being rewritten (signal handlers) */
+            r->ip0 = start.ip;
+            r->sp0 = start.sp;
+            r->n = n;
+            memcpy(r->ip, frames, n * sizeof *frames);
+            memcpy(r->sp, sps, n * sizeof *sps);
+            __atomic_signal_fence(__ATOMIC_SEQ_CST);
+            r->id = id;
+        }
+    }
+    return id;
 }

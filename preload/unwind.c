@@ -1,13 +1,29 @@
-/* Unwinding the program's stack from inside a hook, with libunwind. */
+/* Unwinding the program's stack from inside a hook.
+ *
+ * Exact and fast, in three tiers:
+ *  1. Frame-pointer walk, trusted only through functions known to keep rbp as
+ *     their frame base at that call site (a per-return-address verdict).
+ *  2. Where the walk reaches a frame that does not (or is not known yet),
+ *     libunwind (DWARF CFI) unwinds the rest from that frame, and while doing
+ *     so learns the verdicts of every frame it steps through: a frame is
+ *     frame-pointer based iff the caller libunwind finds is the one the
+ *     frame-pointer rule would give.
+ * Both tiers also report where each return address sits on the stack, so
+ * that stack.c can recognise a stack it has seen without unwinding it.
+ * MTRACE_UNWIND=1 uses libunwind's unw_backtrace for every stack. */
 #define UNW_LOCAL_ONLY
 #include <dlfcn.h>
 #include <libunwind.h>
 #include <link.h>
+#include <string.h>
+#include <ucontext.h>
 
+#include "options.h"
 #include "shim.h"
 #include "unwind.h"
 
-/* The address range of libmtrace.so's own code: frames there are ours. */
+/* ---- the address range of libmtrace.so's own code: frames there are ours ---- */
+
 static uintptr_t self_lo, self_hi;
 
 static int find_self(struct dl_phdr_info *info, size_t size, void *data)
@@ -28,26 +44,110 @@ static int find_self(struct dl_phdr_info *info, size_t size, void *data)
     return 0;
 }
 
-void mt_unwind_init(void)
-{
-    mt_tls_internal++;
-    dl_iterate_phdr(find_self, (void *)(uintptr_t)&mt_unwind_init);
-    unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
-    mt_tls_internal--;
-}
-
 static inline int is_self(uintptr_t pc)
 {
     return pc >= self_lo && pc < self_hi;
 }
 
-unsigned mt_unwind(uintptr_t *frames, unsigned max)
+/* ---- verdicts: does the function around this return address keep rbp? ---- */
+
+enum { VERDICT_UNKNOWN = 0, VERDICT_FP = 1, VERDICT_NOFP = 2 };
+
+#define VERDICT_SLOTS (1u << 16)
+struct verdict_slot {
+    uintptr_t ra;
+    uintptr_t verdict;
+};
+static struct verdict_slot *verdicts; /* lock-free: slots claimed by CAS on ra */
+
+static inline size_t verdict_hash(uintptr_t ra)
+{
+    return (size_t)((ra * 0x9e3779b97f4a7c15ull) >> 48) & (VERDICT_SLOTS - 1);
+}
+
+static inline unsigned verdict_of(uintptr_t ra)
+{
+    size_t i = verdict_hash(ra);
+    for (unsigned probe = 0; probe < 8; probe++, i = (i + 1) & (VERDICT_SLOTS - 1)) {
+        uintptr_t k = __atomic_load_n(&verdicts[i].ra, __ATOMIC_ACQUIRE);
+        if (k == ra)
+            return (unsigned)__atomic_load_n(&verdicts[i].verdict, __ATOMIC_RELAXED);
+        if (!k)
+            return VERDICT_UNKNOWN;
+    }
+    return VERDICT_UNKNOWN;
+}
+
+static void verdict_set(uintptr_t ra, unsigned v)
+{
+    size_t i = verdict_hash(ra);
+    for (unsigned probe = 0; probe < 8; probe++, i = (i + 1) & (VERDICT_SLOTS - 1)) {
+        uintptr_t k = __atomic_load_n(&verdicts[i].ra, __ATOMIC_ACQUIRE);
+        if (!k) {
+            /* publish the verdict before the key becomes visible */
+            __atomic_store_n(&verdicts[i].verdict, v, __ATOMIC_RELAXED);
+            if (__atomic_compare_exchange_n(&verdicts[i].ra, &k, ra, 0, __ATOMIC_RELEASE,
+                                            __ATOMIC_ACQUIRE))
+                return;
+        }
+        if (k == ra)
+            return; /* first verdict wins: they agree unless code was unmapped */
+    }
+}
+
+void mt_unwind_forget_code(void)
+{
+    /* a module was unloaded: its addresses may be reused by other code */
+    if (verdicts)
+        memset(verdicts, 0, VERDICT_SLOTS * sizeof *verdicts);
+}
+
+/* ---- tier 3: libunwind from a known frame ---- */
+
+/* Unwinds the callers of the frame (ip, sp, bp) with libunwind; writes up to
+ * max return addresses (and their stack pointers) and learns verdicts. */
+static unsigned dwarf_tail(uintptr_t ip, uintptr_t sp, uintptr_t bp, uintptr_t *ips,
+                           uintptr_t *sps, unsigned max)
+{
+    ucontext_t uc;
+    memset(&uc, 0, sizeof uc);
+    uc.uc_mcontext.gregs[REG_RIP] = (greg_t)ip;
+    uc.uc_mcontext.gregs[REG_RSP] = (greg_t)sp;
+    uc.uc_mcontext.gregs[REG_RBP] = (greg_t)bp;
+    unw_cursor_t cur;
+    if (unw_init_local(&cur, &uc) < 0)
+        return 0;
+    unsigned n = 0;
+    uintptr_t cip = ip, csp = sp, cbp = bp;
+    while (n < max && unw_step(&cur) > 0) {
+        unw_word_t nip, nsp, nbp;
+        unw_get_reg(&cur, UNW_REG_IP, &nip);
+        unw_get_reg(&cur, UNW_REG_SP, &nsp);
+        unw_get_reg(&cur, UNW_X86_64_RBP, &nbp);
+        if (!nip)
+            break;
+        /* would the frame-pointer rule have found this caller? */
+        int fp_ok = cbp >= csp && cbp - csp < (64u << 20) && !(cbp & 7) &&
+                    nsp == cbp + 16 && nip == *(const uintptr_t *)(cbp + 8) &&
+                    nbp == *(const uintptr_t *)cbp;
+        verdict_set(cip, fp_ok ? VERDICT_FP : VERDICT_NOFP);
+        ips[n] = nip;
+        sps[n] = nsp;
+        n++;
+        cip = nip;
+        csp = nsp;
+        cbp = nbp;
+    }
+    return n;
+}
+
+/* ---- the unwinder ---- */
+
+static unsigned unwind_dwarf_only(uintptr_t *frames, unsigned max)
 {
     void *buf[MT_MAX_DEPTH + 16];
     unsigned want = max + 16 < MT_MAX_DEPTH + 16 ? max + 16 : MT_MAX_DEPTH + 16;
-    mt_tls_internal++;
     int n = unw_backtrace(buf, (int)want);
-    mt_tls_internal--;
     int i = 0;
     while (i < n && is_self((uintptr_t)buf[i]))
         i++;
@@ -55,4 +155,70 @@ unsigned mt_unwind(uintptr_t *frames, unsigned max)
     for (; i < n && out < max; i++)
         frames[out++] = (uintptr_t)buf[i];
     return out;
+}
+
+/* The first frame of the program above libmtrace's own frames, as it will
+ * be once the hook returns.  All of libmtrace keeps frame pointers. */
+__attribute__((noinline)) void mt_unwind_start(struct mt_frame *f)
+{
+    uintptr_t bp = (uintptr_t)__builtin_frame_address(0);
+    uintptr_t ip = *(uintptr_t *)(bp + 8);
+    uintptr_t sp = bp + 16;
+    bp = *(uintptr_t *)bp;
+    while (is_self(ip)) {
+        uintptr_t nbp = *(uintptr_t *)bp;
+        sp = bp + 16;
+        ip = *(uintptr_t *)(bp + 8);
+        bp = nbp;
+    }
+    f->ip = ip;
+    f->sp = sp;
+    f->bp = bp;
+}
+
+unsigned mt_unwind_from(const struct mt_frame *start, uintptr_t *ips, uintptr_t *sps,
+                        unsigned max)
+{
+    uintptr_t ip = start->ip, sp = start->sp, bp = start->bp;
+    unsigned n = 0;
+    /* Walk while each frame is known to keep rbp as its frame base. */
+    for (;;) {
+        ips[n] = ip;
+        sps[n] = sp;
+        if (++n == max)
+            return n;
+        if (verdict_of(ip) != VERDICT_FP)
+            break;
+        if (bp < sp || bp - sp > (64u << 20) || (bp & 7))
+            break; /* implausible frame pointer: let DWARF decide */
+        uintptr_t nip = *(uintptr_t *)(bp + 8);
+        if (!nip)
+            return n; /* the outermost frame */
+        sp = bp + 16;
+        bp = *(uintptr_t *)bp;
+        ip = nip;
+    }
+    /* DWARF for the rest, learning verdicts on the way. */
+    mt_tls_internal++;
+    unsigned k = dwarf_tail(ip, sp, bp, ips + n, sps + n, max - n);
+    mt_tls_internal--;
+    return n + k;
+}
+
+unsigned mt_unwind_dwarf(uintptr_t *frames, unsigned max)
+{
+    mt_tls_internal++;
+    unsigned n = unwind_dwarf_only(frames, max);
+    mt_tls_internal--;
+    return n;
+}
+
+void mt_unwind_init(void)
+{
+    mt_tls_internal++;
+    dl_iterate_phdr(find_self, (void *)(uintptr_t)&mt_unwind_init);
+    unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+    if (mt_opt.unwind == 0)
+        verdicts = mt_os_alloc(VERDICT_SLOTS * sizeof *verdicts);
+    mt_tls_internal--;
 }

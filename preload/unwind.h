@@ -3,9 +3,25 @@
 
 #include <stdint.h>
 
-/* Fills frames[] with the return addresses of the code that called into
- * libmtrace (our own frames are skipped); returns how many, at most max. */
-unsigned mt_unwind(uintptr_t *frames, unsigned max) __attribute__((visibility("hidden")));
-void mt_unwind_init(void) __attribute__((visibility("hidden")));
+#define MT_UNWIND_HIDDEN __attribute__((visibility("hidden")))
+
+/* A frame: the code address (a return address), the stack pointer in that
+ * frame once its callee returned (its return address sits at sp - 8), and
+ * the frame's rbp. */
+struct mt_frame {
+    uintptr_t ip, sp, bp;
+};
+
+/* The program's frame that called into libmtrace (our frames skipped). */
+void mt_unwind_start(struct mt_frame *f) MT_UNWIND_HIDDEN;
+/* The stack from `start` outwards: return addresses and their stack
+ * pointers, at most max; returns how many. */
+unsigned mt_unwind_from(const struct mt_frame *start, uintptr_t *ips, uintptr_t *sps,
+                        unsigned max) MT_UNWIND_HIDDEN;
+/* MTRACE_UNWIND=1: libunwind only, no stack pointers. */
+unsigned mt_unwind_dwarf(uintptr_t *frames, unsigned max) MT_UNWIND_HIDDEN;
+void mt_unwind_init(void) MT_UNWIND_HIDDEN;
+/* Code was unmapped (dlclose): forget what we learnt about return addresses. */
+void mt_unwind_forget_code(void) MT_UNWIND_HIDDEN;
 
 #endif
