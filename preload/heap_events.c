@@ -1,26 +1,23 @@
 #include <dlfcn.h>
 #include <unistd.h>
 
+#include "glibc.h"
 #include "heap_events.h"
 #include "mtrace/varint.h"
 #include "shim.h"
 
-int mt_glibc_chunk_mapping(const void *p, uintptr_t *start, uintptr_t *len) MT_HIDDEN;
-
-static void **curbrk;         /* glibc's cached program break (__curbrk) */
-static uintptr_t last_brk;    /* the break as of our last look */
+uintptr_t mt_heap_last_brk; /* the break as of our last look */
 
 uintptr_t mt_heap_current_brk(void)
 {
-    if (curbrk)
-        return (uintptr_t)*curbrk;
+    if (mt_glibc_curbrk)
+        return (uintptr_t)*mt_glibc_curbrk;
     return mt_real.sbrk ? (uintptr_t)mt_real.sbrk(0) : 0;
 }
 
 void mt_heap_init(void)
 {
-    curbrk = dlsym(RTLD_NEXT, "__curbrk");
-    last_brk = mt_heap_current_brk();
+    mt_heap_last_brk = mt_heap_current_brk();
 }
 
 static void record_brk(struct mt_thread *t, uintptr_t old, uintptr_t now, unsigned cause,
@@ -72,43 +69,30 @@ static void record_chunk_map(struct mt_thread *t, unsigned op, uintptr_t addr, u
 /* Records a move of the break since our last look.  Only the main arena
  * moves the break, under its lock; the compare-and-swap makes sure one
  * thread reports each move. */
-static void check_brk(struct mt_thread *t, unsigned cause, uint32_t stack)
+void mt_heap_brk_moved(struct mt_thread *t, unsigned cause, uint32_t stack)
 {
     uintptr_t now = mt_heap_current_brk();
-    uintptr_t old = __atomic_load_n(&last_brk, __ATOMIC_RELAXED);
-    if (MT_LIKELY(now == old))
-        return;
-    if (__atomic_compare_exchange_n(&last_brk, &old, now, 0, __ATOMIC_RELAXED,
-                                    __ATOMIC_RELAXED))
+    uintptr_t old = __atomic_load_n(&mt_heap_last_brk, __ATOMIC_RELAXED);
+    if (now != old && __atomic_compare_exchange_n(&mt_heap_last_brk, &old, now, 0,
+                                                  __ATOMIC_RELAXED, __ATOMIC_RELAXED))
         record_brk(t, old, now, cause, stack);
 }
 
 void mt_heap_note_brk(struct mt_thread *t, unsigned cause, uint32_t stack)
 {
-    check_brk(t, cause, stack);
+    mt_heap_brk_moved(t, cause, stack);
 }
 
-void mt_heap_before_free(struct mt_heap_before *hb, const void *p)
-{
-    hb->map_start = hb->map_len = 0;
-    if (p)
-        mt_glibc_chunk_mapping(p, &hb->map_start, &hb->map_len);
-}
-
-void mt_heap_after(struct mt_thread *t, unsigned cause, const void *p, uint32_t stack)
+void mt_heap_chunk_mapped(struct mt_thread *t, unsigned cause, const void *p, uint32_t stack)
 {
     uintptr_t start, len;
     if (mt_glibc_chunk_mapping(p, &start, &len))
         record_chunk_map(t, MT_MAP_CHUNK_MMAP, start, len, 0, 0, cause, stack);
-    check_brk(t, cause, stack);
 }
 
-void mt_heap_after_free(struct mt_thread *t, const struct mt_heap_before *hb)
+void mt_heap_chunk_unmapped(struct mt_thread *t, const struct mt_heap_before *hb)
 {
-    if (hb->map_len)
-        record_chunk_map(t, MT_MAP_CHUNK_MUNMAP, hb->map_start, hb->map_len, 0, 0,
-                         MT_CAUSE_FREE, 0);
-    check_brk(t, MT_CAUSE_FREE, 0);
+    record_chunk_map(t, MT_MAP_CHUNK_MUNMAP, hb->map_start, hb->map_len, 0, 0, MT_CAUSE_FREE, 0);
 }
 
 void mt_heap_after_realloc(struct mt_thread *t, const struct mt_heap_before *hb,
@@ -126,5 +110,5 @@ void mt_heap_after_realloc(struct mt_thread *t, const struct mt_heap_before *hb,
         record_chunk_map(t, MT_MAP_CHUNK_MUNMAP, hb->map_start, hb->map_len, 0, 0,
                          MT_CAUSE_REALLOC, stack);
     }
-    check_brk(t, MT_CAUSE_REALLOC, stack);
+    mt_heap_check_brk(t, MT_CAUSE_REALLOC, stack);
 }

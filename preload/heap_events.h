@@ -7,6 +7,8 @@
 
 #include <stdint.h>
 
+#include "glibc.h"
+
 struct mt_thread;
 
 /* The state of a block about to be freed or reallocated. */
@@ -15,19 +17,50 @@ struct mt_heap_before {
     uintptr_t map_len;
 };
 
-void mt_heap_init(void) __attribute__((visibility("hidden")));
-void mt_heap_before_free(struct mt_heap_before *hb, const void *p)
-    __attribute__((visibility("hidden")));
-void mt_heap_after(struct mt_thread *t, unsigned cause, const void *p, uint32_t stack)
-    __attribute__((visibility("hidden")));
-void mt_heap_after_free(struct mt_thread *t, const struct mt_heap_before *hb)
-    __attribute__((visibility("hidden")));
+#define MT_HEAP_HIDDEN __attribute__((visibility("hidden")))
+
+extern uintptr_t mt_heap_last_brk MT_HEAP_HIDDEN;
+void mt_heap_init(void) MT_HEAP_HIDDEN;
+uintptr_t mt_heap_current_brk(void) MT_HEAP_HIDDEN;
+/* slow paths of the inline checks below */
+void mt_heap_brk_moved(struct mt_thread *t, unsigned cause, uint32_t stack) MT_HEAP_HIDDEN;
+void mt_heap_chunk_mapped(struct mt_thread *t, unsigned cause, const void *p,
+                          uint32_t stack) MT_HEAP_HIDDEN;
+void mt_heap_chunk_unmapped(struct mt_thread *t, const struct mt_heap_before *hb) MT_HEAP_HIDDEN;
 void mt_heap_after_realloc(struct mt_thread *t, const struct mt_heap_before *hb,
-                           const void *p, uint32_t stack)
-    __attribute__((visibility("hidden")));
+                           const void *p, uint32_t stack) MT_HEAP_HIDDEN;
 /* Records a move of the break made by the application itself. */
-void mt_heap_note_brk(struct mt_thread *t, unsigned cause, uint32_t stack)
-    __attribute__((visibility("hidden")));
-uintptr_t mt_heap_current_brk(void) __attribute__((visibility("hidden")));
+void mt_heap_note_brk(struct mt_thread *t, unsigned cause, uint32_t stack) MT_HEAP_HIDDEN;
+
+/* Did the program break move since our last look?  (One load, usually.) */
+static inline void mt_heap_check_brk(struct mt_thread *t, unsigned cause, uint32_t stack)
+{
+    uintptr_t now = mt_glibc_curbrk ? (uintptr_t)*mt_glibc_curbrk : mt_heap_current_brk();
+    if (__builtin_expect(now != __atomic_load_n(&mt_heap_last_brk, __ATOMIC_RELAXED), 0))
+        mt_heap_brk_moved(t, cause, stack);
+}
+
+static inline void mt_heap_before_free(struct mt_heap_before *hb, const void *p)
+{
+    hb->map_start = hb->map_len = 0;
+    mt_glibc_chunk_mapping(p, &hb->map_start, &hb->map_len);
+}
+
+/* After an allocation: a dedicated mmap, or a break move? */
+static inline void mt_heap_after(struct mt_thread *t, unsigned cause, const void *p,
+                                 uint32_t stack)
+{
+    if (__builtin_expect(mt_glibc_head(p) & MT_CHUNK_IS_MMAPPED, 0))
+        mt_heap_chunk_mapped(t, cause, p, stack);
+    mt_heap_check_brk(t, cause, stack);
+}
+
+/* After a free: the dedicated mapping went away, or the heap was trimmed? */
+static inline void mt_heap_after_free(struct mt_thread *t, const struct mt_heap_before *hb)
+{
+    if (__builtin_expect(hb->map_len != 0, 0))
+        mt_heap_chunk_unmapped(t, hb);
+    mt_heap_check_brk(t, MT_CAUSE_FREE, 0);
+}
 
 #endif

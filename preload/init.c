@@ -14,6 +14,7 @@
 #include "heap_events.h"
 #include "log.h"
 #include "options.h"
+#include "glibc.h"
 #include "shim.h"
 #include "unwind.h"
 
@@ -21,7 +22,6 @@ struct mt_real mt_real;
 volatile int mt_state;
 uint64_t mt_generation = 1;
 
-void mt_glibc_init(void) MT_HIDDEN;
 void mt_threads_init(void) MT_HIDDEN;
 
 #define RESOLVE(field, name) (*(void **)&mt_real.field = dlsym(RTLD_NEXT, name))

@@ -10,7 +10,7 @@ __thread struct mt_thread *mt_tls_self __attribute__((tls_model("initial-exec"))
 
 static mt_spin list_lock;
 static struct mt_thread *free_list;
-static unsigned live_threads;
+unsigned mt_live_threads; /* thread states in use */
 static pthread_key_t exit_key;
 static int exit_key_ok;
 
@@ -29,7 +29,7 @@ static void thread_exit(void *arg)
     if (mt_spin_lock(&list_lock) == 0) {
         t->next = free_list;
         free_list = t;
-        live_threads--;
+        mt_live_threads--;
         mt_spin_unlock(&list_lock);
     }
     mt_tls_internal--;
@@ -62,7 +62,7 @@ struct mt_thread *mt_thread_attach(void)
         t = free_list;
         if (t)
             free_list = t->next;
-        live_threads++;
+        mt_live_threads++;
         mt_spin_unlock(&list_lock);
     } else {
         mt_tls_internal--;
@@ -84,12 +84,12 @@ struct mt_thread *mt_thread_attach(void)
 
 unsigned mt_threads_live(void)
 {
-    return __atomic_load_n(&live_threads, __ATOMIC_RELAXED);
+    return __atomic_load_n(&mt_live_threads, __ATOMIC_RELAXED);
 }
 
 /* In a fork child only the forking thread exists. */
 void mt_threads_after_fork(void)
 {
     list_lock.owner = 0;
-    live_threads = mt_tls_self ? 1 : 0;
+    mt_live_threads = mt_tls_self ? 1 : 0;
 }

@@ -1,0 +1,59 @@
+/* Everything mtrace knows about glibc's malloc internals lives here (and in
+ * glibc.c), so a port to another C library touches one place.
+ *
+ * A glibc chunk is preceded by two words, prev_size and size; the low bits of
+ * size are flags: 0x1 PREV_INUSE, 0x2 IS_MMAPPED (the block has a dedicated
+ * mmap), 0x4 NON_MAIN_ARENA (the block lives in a thread arena's heap, not the
+ * main brk heap).  A dedicated mapping starts at chunk - prev_size and is
+ * prev_size + chunksize long (prev_size holds memalign's offset). */
+#ifndef MT_GLIBC_H
+#define MT_GLIBC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mtrace/format.h"
+
+#define MT_CHUNK_IS_MMAPPED 0x2u
+#define MT_CHUNK_NON_MAIN_ARENA 0x4u
+
+/* 1 when the malloc we wrap is glibc's own, so chunk headers may be read. */
+extern int mt_malloc_is_glibc __attribute__((visibility("hidden")));
+/* glibc's cached program break (__curbrk), or NULL */
+extern void **mt_glibc_curbrk __attribute__((visibility("hidden")));
+
+void mt_glibc_init(void) __attribute__((visibility("hidden")));
+
+static inline size_t mt_glibc_head(const void *p)
+{
+    return p && mt_malloc_is_glibc ? ((const size_t *)p)[-1] : 0;
+}
+
+/* Where a block returned by malloc was served from (enum mt_source). */
+static inline unsigned mt_glibc_source_of_head(size_t head)
+{
+    if (!head)
+        return MT_SRC_UNKNOWN;
+    if (head & MT_CHUNK_IS_MMAPPED)
+        return MT_SRC_MMAP;
+    return (head & MT_CHUNK_NON_MAIN_ARENA) ? MT_SRC_ARENA : MT_SRC_BRK;
+}
+
+static inline unsigned mt_glibc_source(const void *p)
+{
+    return mt_glibc_source_of_head(mt_glibc_head(p));
+}
+
+/* The dedicated mapping behind an mmapped chunk; 1 if p is such a chunk. */
+static inline int mt_glibc_chunk_mapping(const void *p, uintptr_t *start, uintptr_t *len)
+{
+    size_t head = mt_glibc_head(p);
+    if (!(head & MT_CHUNK_IS_MMAPPED))
+        return 0;
+    const size_t *hdr = (const size_t *)p - 2; /* prev_size, size */
+    *start = (uintptr_t)hdr - hdr[0];
+    *len = hdr[0] + (head & ~(size_t)7);
+    return 1;
+}
+
+#endif
