@@ -197,6 +197,11 @@ uint8_t *mt_cursor_claim(struct mt_thread *t, struct mt_cursor *c, size_t need,
         c->pos = c->end = NULL;
         return NULL;
     }
+    /* The chunk being left is complete: drop its pages from our address
+     * space (they stay in the page cache and reach the file), so the
+     * tracer's resident memory does not grow with the trace. */
+    if (c->chunk && !(mt_header->flags & MT_HDR_RING))
+        syscall(SYS_madvise, c->chunk, (size_t)c->chunk->size, MADV_DONTNEED);
     struct mt_chunk_header *ch = (struct mt_chunk_header *)(w.base + off);
     ch->size = (uint32_t)size;
     ch->seq = __atomic_fetch_add(&h->chunk_seq, 1, __ATOMIC_RELAXED);
