@@ -93,8 +93,14 @@ static int decode_next(struct reader *r, struct cursor *c)
         const uint8_t *p = c->p, *end = c->end;
         uint8_t tag = *p++;
         struct mta_event *ev = &c->ev;
-        memset(ev, 0, sizeof *ev);
+        /* only the fields a record sets are meaningful for its type; clear
+         * the ones consumers read for several types */
         ev->tid = c->ref->tid;
+        ev->kind = ev->source = ev->op = ev->cause = ev->reason = 0;
+        ev->ptr = ev->old_ptr = ev->size = ev->stack = 0;
+        ev->addr = ev->len = ev->naddr = ev->nlen = ev->prot = ev->flags = 0;
+        ev->text = NULL;
+        ev->text_len = 0;
         int64_t dt = 0, d1 = 0, d2 = 0;
         uint64_t u[10];
         if (tag == MT_TAG_PAD)
