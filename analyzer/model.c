@@ -305,7 +305,17 @@ static int on_event(void *ctx, const struct mta_event *ev)
     struct mta_model *m = ctx;
     m->events++;
     m->last_ns = ev->ns;
-    uint32_t stack = mta_stacks_index(&m->stacks, ev->stack);
+    /* consecutive events often share a stack: skip the lookup then */
+    uint32_t stack;
+    if (ev->stack == m->last_stack_id && ev->stack) {
+        stack = m->last_stack_index;
+    } else {
+        stack = mta_stacks_index(&m->stacks, ev->stack);
+        if (stack) {
+            m->last_stack_id = ev->stack;
+            m->last_stack_index = stack;
+        }
+    }
     switch (ev->type) {
     case MTA_EV_ALLOC:
         add_live(m, ev, stack);

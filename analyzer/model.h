@@ -77,6 +77,8 @@ struct mta_model {
     uint64_t maps_snapshots;
     struct { uint32_t tid; uint64_t ptr, size; uint32_t stack; } recent_free[64];
     int finished;
+    uint64_t last_stack_id;      /* lookup cache for on_event */
+    uint32_t last_stack_index;
 };
 
 int mta_model_init(struct mta_model *m);
