@@ -12,6 +12,11 @@ static inline size_t slot_of(uint64_t ptr, size_t cap)
     return (size_t)(x >> 32) & (cap - 1);
 }
 
+void mta_live_prefetch(const struct mta_live *l, uint64_t ptr)
+{
+    __builtin_prefetch(&l->slots[slot_of(ptr, l->cap)], 1);
+}
+
 int mta_live_init(struct mta_live *l)
 {
     l->cap = 1024;

@@ -368,9 +368,17 @@ static int on_event(void *ctx, const struct mta_event *ev)
     return 0;
 }
 
+static void on_upcoming(void *ctx, const struct mta_event *ev)
+{
+    struct mta_model *m = ctx;
+    uint64_t ptr = ev->type == MTA_EV_REALLOC ? ev->old_ptr : ev->ptr;
+    if (ptr)
+        mta_live_prefetch(&m->live, ptr);
+}
+
 struct mta_sink mta_model_sink(struct mta_model *m)
 {
-    struct mta_sink s = {m, on_info, on_stack, on_module, on_event, on_done};
+    struct mta_sink s = {m, on_info, on_stack, on_module, on_event, on_done, on_upcoming};
     return s;
 }
 

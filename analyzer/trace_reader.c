@@ -31,7 +31,11 @@ struct cursor {
     uint8_t *buf;          /* the chunk's records, read from the file */
     const uint8_t *p, *end;
     uint64_t ticks, last_ptr;
-    struct mta_event ev;   /* the next timed event, decoded */
+    /* the next timed event, decoded into one of two slots in turn, so the
+     * merge can deliver one while the following one is already decoded */
+    struct mta_event slot[2];
+    struct mta_event *ev;
+    unsigned next_slot;
     uint64_t ev_ticks;
     int has_ev;
 };
@@ -118,7 +122,7 @@ static int decode_next(struct reader *r, struct cursor *c)
         const uint8_t *rec = c->p;
         const uint8_t *p = c->p, *end = c->end;
         uint8_t tag = *p++;
-        struct mta_event *ev = &c->ev;
+        struct mta_event *ev = &c->slot[c->next_slot];
         /* only the fields a record sets are meaningful for its type; clear
          * the ones consumers read for several types */
         ev->tid = c->ref->tid;
@@ -272,6 +276,8 @@ static int decode_next(struct reader *r, struct cursor *c)
         c->ev_ticks = c->ticks;
         c->p = p;
         c->has_ev = 1;
+        c->ev = ev;
+        c->next_slot ^= 1;
         return 0;
     }
     return 0;
@@ -523,17 +529,22 @@ static int merge(struct reader *r, struct chunk_ref *refs, size_t n)
         struct cursor *c = heap[0];
         /* delivered times never go backwards (a thread's clock read can
          * trail another core's by a few ticks) */
-        c->ev.ns = ticks_to_ns(r, c->ev_ticks);
-        if (c->ev.ns < last_ns)
-            c->ev.ns = last_ns;
-        last_ns = c->ev.ns;
-        if (r->sink->event && r->sink->event(r->sink->ctx, &c->ev)) {
-            r->stopped = 1;
-            break;
-        }
+        c->ev->ns = ticks_to_ns(r, c->ev_ticks);
+        if (c->ev->ns < last_ns)
+            c->ev->ns = last_ns;
+        last_ns = c->ev->ns;
+        /* decode the cursor's next event before delivering this one, so the
+         * sink can start fetching what the next one will touch */
+        const struct mta_event *now = c->ev;
         if (advance(r, c)) {
             rc = -1;
             goto out;
+        }
+        if (c->has_ev && r->sink->upcoming)
+            r->sink->upcoming(r->sink->ctx, c->ev);
+        if (r->sink->event && r->sink->event(r->sink->ctx, now)) {
+            r->stopped = 1;
+            break;
         }
         if (c->has_ev) {
             heap_sift_down(heap, hn);
