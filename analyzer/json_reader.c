@@ -552,9 +552,24 @@ int mta_read_json(const char *path, const struct mta_sink *sink, struct mta_erro
     char *buf = slurp(&r, path, &len);
     if (!buf)
         return r.err->code;
+    int rc = mta_read_json_mem(path, buf, len, sink, r.err);
+    free(buf);
+    return rc;
+}
+
+int mta_read_json_mem(const char *path, const char *buf, size_t len,
+                      const struct mta_sink *sink, struct mta_error *err)
+{
+    struct jr r = { .file = path, .err = err };
+    struct mta_error dummy;
+    if (!err)
+        r.err = &dummy;
+    if (len == 0) {
+        mta_set_error(r.err, MTA_EXIT_IO, "%s: empty file", path);
+        return MTA_EXIT_IO;
+    }
     json_error_t jerr;
     json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
-    free(buf);
     if (!root) {
 #if JANSSON_VERSION_HEX >= 0x020b00
         if (json_error_code(&jerr) == json_error_out_of_memory) {

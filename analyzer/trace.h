@@ -84,8 +84,13 @@ struct mta_error {
 
 /* Reads a binary trace (format.h).  0 on success; otherwise fills err. */
 int mta_read_binary(const char *path, const struct mta_sink *sink, struct mta_error *err);
+/* The same from memory: `data` holds the whole file; `name` is for messages. */
+int mta_read_binary_mem(const char *name, const void *data, uint64_t size,
+                        const struct mta_sink *sink, struct mta_error *err);
 /* Reads the trace.json interchange form (docs/trace-json.md). */
 int mta_read_json(const char *path, const struct mta_sink *sink, struct mta_error *err);
+int mta_read_json_mem(const char *name, const char *data, size_t size,
+                      const struct mta_sink *sink, struct mta_error *err);
 /* Picks the reader by content (binary magic, else JSON). */
 int mta_read_any(const char *path, const struct mta_sink *sink, struct mta_error *err);
 

@@ -429,37 +429,95 @@ static void fill_info(struct reader *r)
     in->duration_ns = t1 > h->ticks_start ? ticks_to_ns(r, t1) : 0;
 }
 
+/* Open cursors: the heap holds the chunks being merged; a cursor is made
+ * when its chunk is opened and recycled when it is used up, so memory grows
+ * with the number of chunks open at once (threads writing concurrently),
+ * not with the number of chunks in the file. */
+struct cursors {
+    struct cursor **heap;
+    size_t n, cap;
+    struct cursor *spare; /* used-up cursors, linked through ref */
+};
+
+static struct cursor *cursor_new(struct cursors *cs)
+{
+    struct cursor *c = cs->spare;
+    if (c)
+        cs->spare = (struct cursor *)(uintptr_t)c->ref;
+    else
+        c = malloc(sizeof *c);
+    if (c)
+        memset(c, 0, sizeof *c);
+    return c;
+}
+
+static void cursor_recycle(struct cursors *cs, struct cursor *c)
+{
+    c->ref = (const struct chunk_ref *)(uintptr_t)cs->spare;
+    cs->spare = c;
+}
+
+static int cursors_push(struct cursors *cs, struct cursor *c)
+{
+    if (cs->n == cs->cap) {
+        size_t ncap = cs->cap ? cs->cap * 2 : 16;
+        struct cursor **nh = realloc(cs->heap, ncap * sizeof *nh);
+        if (!nh)
+            return -1;
+        cs->heap = nh;
+        cs->cap = ncap;
+    }
+    heap_push(cs->heap, &cs->n, c);
+    return 0;
+}
+
+static void cursors_free(struct cursors *cs)
+{
+    for (size_t i = 0; i < cs->n; i++)
+        free(cs->heap[i]);
+    while (cs->spare) {
+        struct cursor *next = (struct cursor *)(uintptr_t)cs->spare->ref;
+        free(cs->spare);
+        cs->spare = next;
+    }
+    free(cs->heap);
+}
+
 static int merge(struct reader *r, struct chunk_ref *refs, size_t n)
 {
-    struct cursor *cur = calloc(n ? n : 1, sizeof *cur);
-    struct cursor **heap = calloc(n ? n : 1, sizeof *heap);
-    if (!cur || !heap) {
-        free(cur);
-        free(heap);
-        return -1;
-    }
-    size_t hn = 0, next = 0;
+    struct cursors cs = {NULL, 0, 0, NULL};
+    size_t next = 0;
     uint64_t last_ns = 0;
     int rc = 0;
     for (;;) {
         /* open every chunk whose first record may come before the heap's head */
-        while (next < n && (hn == 0 || refs[next].ticks0 <= heap[0]->ev_ticks)) {
-            struct cursor *c = &cur[next];
+        while (next < n && (cs.n == 0 || refs[next].ticks0 <= cs.heap[0]->ev_ticks)) {
+            struct cursor *c = cursor_new(&cs);
+            if (!c) {
+                rc = -1;
+                goto out;
+            }
             c->ref = &refs[next];
             c->p = r->base + refs[next].off + sizeof(struct mt_chunk_header);
             c->end = c->p + refs[next].used;
             c->ticks = refs[next].ticks0;
             next++;
             if (advance(r, c)) {
+                free(c);
                 rc = -1;
                 goto out;
             }
-            if (c->has_ev)
-                heap_push(heap, &hn, c);
+            if (!c->has_ev)
+                cursor_recycle(&cs, c);
+            else if (cursors_push(&cs, c)) {
+                free(c);
+                rc = -1;
+                goto out;
+            }
         }
-        if (hn == 0)
+        if (cs.n == 0)
             break;
-        struct cursor *c = heap[0];
+        struct cursor *c = cs.heap[0];
         /* delivered times never go backwards (a thread's clock read can
          * trail another core's by a few ticks) */
         c->ev.ns = ticks_to_ns(r, c->ev_ticks);
@@ -475,25 +533,57 @@ static int merge(struct reader *r, struct chunk_ref *refs, size_t n)
             goto out;
         }
         if (c->has_ev) {
-            heap_sift_down(heap, hn);
+            heap_sift_down(cs.heap, cs.n);
         } else {
-            heap[0] = heap[--hn];
-            heap_sift_down(heap, hn);
+            cs.heap[0] = cs.heap[--cs.n];
+            heap_sift_down(cs.heap, cs.n);
+            cursor_recycle(&cs, c);
         }
     }
 out:
-    free(cur);
-    free(heap);
+    cursors_free(&cs);
+    return rc;
+}
+
+/* Decodes a trace held in memory (the whole file, `size` bytes). */
+int mta_read_binary_mem(const char *name, const void *data, uint64_t size,
+                        const struct mta_sink *sink, struct mta_error *err)
+{
+    struct reader r;
+    memset(&r, 0, sizeof r);
+    r.path = name;
+    r.sink = sink;
+    r.err = err;
+    r.base = data;
+    r.size = size;
+    r.hdr = (const struct mt_file_header *)r.base;
+    int rc = check_header(&r);
+    struct chunk_ref *refs = NULL;
+    size_t n = 0;
+    if (rc == 0) {
+        fill_info(&r);
+        if (sink->info)
+            sink->info(sink->ctx, &r.info);
+        rc = scan_chunks(&r, &refs, &n);
+        if (rc && !err->msg[0])
+            mta_set_error(err, MTA_EXIT_INTERNAL, "%s: out of memory", name);
+    }
+    if (rc == 0) {
+        rc = merge(&r, refs, n);
+        if (rc && !err->msg[0])
+            mta_set_error(err, MTA_EXIT_INTERNAL, "%s: out of memory", name);
+    }
+    if (rc == 0 && sink->done)
+        sink->done(sink->ctx, &r.info);
+    free(refs);
+    free(r.info.cmdline);
+    free(r.info.exe);
+    free(r.info.tunables);
     return rc;
 }
 
 int mta_read_binary(const char *path, const struct mta_sink *sink, struct mta_error *err)
 {
-    struct reader r;
-    memset(&r, 0, sizeof r);
-    r.path = path;
-    r.sink = sink;
-    r.err = err;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         mta_set_error(err, MTA_EXIT_IO, "%s: cannot open: %s", path, strerror(errno));
@@ -505,42 +595,21 @@ int mta_read_binary(const char *path, const struct mta_sink *sink, struct mta_er
         close(fd);
         return -1;
     }
-    r.size = (uint64_t)st.st_size;
-    if (r.size) {
-        void *m = mmap(NULL, r.size, PROT_READ, MAP_PRIVATE, fd, 0);
+    uint64_t size = (uint64_t)st.st_size;
+    const void *base = NULL;
+    if (size) {
+        void *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
         if (m == MAP_FAILED) {
             mta_set_error(err, MTA_EXIT_IO, "%s: cannot map: %s", path, strerror(errno));
             close(fd);
             return -1;
         }
-        r.base = m;
+        base = m;
     }
     close(fd);
-    r.hdr = (const struct mt_file_header *)r.base;
-    int rc = check_header(&r);
-    struct chunk_ref *refs = NULL;
-    size_t n = 0;
-    if (rc == 0) {
-        fill_info(&r);
-        if (sink->info)
-            sink->info(sink->ctx, &r.info);
-        rc = scan_chunks(&r, &refs, &n);
-        if (rc && !err->msg[0])
-            mta_set_error(err, MTA_EXIT_INTERNAL, "%s: out of memory", path);
-    }
-    if (rc == 0) {
-        rc = merge(&r, refs, n);
-        if (rc && !err->msg[0])
-            mta_set_error(err, MTA_EXIT_INTERNAL, "%s: out of memory", path);
-    }
-    if (rc == 0 && sink->done)
-        sink->done(sink->ctx, &r.info);
-    free(refs);
-    free(r.info.cmdline);
-    free(r.info.exe);
-    free(r.info.tunables);
-    if (r.base)
-        munmap((void *)r.base, r.size);
+    int rc = mta_read_binary_mem(path, base, size, sink, err);
+    if (base)
+        munmap((void *)base, size);
     return rc;
 }
 
