@@ -210,6 +210,7 @@ static int drop_live(struct mta_model *m, uint64_t ptr, uint64_t ns, uint32_t ti
     if (s) {
         s->live_blocks--;
         s->live_bytes -= b.size;
+        s->frees++;
         if (ns - b.ns < TEMPORARY_NS)
             s->temporary++;
     }

@@ -198,27 +198,32 @@ unsigned mt_unwind_from(const struct mt_frame *start, uintptr_t *ips, uintptr_t 
         bp = *(uintptr_t *)bp;
         ip = nip;
     }
-    /* DWARF for the rest, learning verdicts on the way. */
-    mt_tls_internal++;
+    /* DWARF for the rest, learning verdicts on the way.  In a section:
+     * libunwind's per-thread cache is not safe against a signal handler's
+     * hook unwinding on the same thread, nor its locks against fork. */
+    struct mt_internal in;
+    mt_internal_begin(&in);
     unsigned k = dwarf_tail(ip, sp, bp, ips + n, sps + n, max - n);
-    mt_tls_internal--;
+    mt_internal_end(&in);
     return n + k;
 }
 
 unsigned mt_unwind_dwarf(uintptr_t *frames, unsigned max)
 {
-    mt_tls_internal++;
+    struct mt_internal in;
+    mt_internal_begin(&in);
     unsigned n = unwind_dwarf_only(frames, max);
-    mt_tls_internal--;
+    mt_internal_end(&in);
     return n;
 }
 
 void mt_unwind_init(void)
 {
-    mt_tls_internal++;
+    struct mt_internal in;
+    mt_internal_begin(&in);
     dl_iterate_phdr(find_self, (void *)(uintptr_t)&mt_unwind_init);
     unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
     if (mt_opt.unwind == 0)
         verdicts = mt_os_alloc(VERDICT_SLOTS * sizeof *verdicts);
-    mt_tls_internal--;
+    mt_internal_end(&in);
 }
