@@ -130,6 +130,7 @@ void mt_init(void)
     resolve_real();
     mt_options_load();
     mt_glibc_init();
+    mt_glibc_find_loader_lock();
     mt_threads_init();
     mt_unwind_init();
     mt_heap_init();
@@ -384,7 +385,18 @@ static uint64_t seen_generation;
 void mt_check_modules(struct mt_thread *t)
 {
     struct adds_subs now = {0, 0};
-    if (t->generation != seen_generation) {
+    int fresh = t->generation != seen_generation;
+    if (!mt_glibc_loader_walk_ok()) {
+        /* the loader's lock died with a thread of our parent: the module
+         * list as it was at fork is all this process will know */
+        if (fresh && mt_spin_lock(&modules_lock) == 0) {
+            seen_generation = t->generation;
+            mt_write_cached_modules(t);
+            mt_spin_unlock(&modules_lock);
+        }
+        return;
+    }
+    if (fresh) {
         /* a fork child's new trace starts without modules */
         seen_generation = t->generation;
         seen_counters.adds = seen_counters.subs = 0;

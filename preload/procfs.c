@@ -47,7 +47,7 @@ static mt_spin scratch_lock;
 static void info_record(struct mt_thread *t, unsigned kind, const void *data, size_t len)
 {
     const uint8_t *rec = mt_record_info(t, kind, data, len);
-    if (rec && mt_w.ring)
+    if (rec)
         mt_ring_blob_add(MT_BLOB_INFO, rec, (size_t)(mt_cursor_of(t)->pos - rec));
 }
 
@@ -75,8 +75,7 @@ void mt_write_process_info(struct mt_thread *t)
 {
     if (mt_spin_lock(&scratch_lock))
         return;
-    if (mt_w.ring)
-        mt_ring_blob_clear(MT_BLOB_INFO);
+    mt_ring_blob_clear(MT_BLOB_INFO);
     size_t n = read_proc("/proc/self/cmdline", &scratch, &scratch_cap);
     if (n > mt_writer_max_record() / 2)
         n = mt_writer_max_record() / 2; /* ring slots are small */
@@ -211,8 +210,7 @@ static int module_cb(struct dl_phdr_info *info, size_t size, void *data)
         *dst = MT_TAG_MODULE;
         memcpy(dst + 1, rec, len);
         mt_commit(c, dst + 1 + len);
-        if (mt_w.ring)
-            mt_ring_blob_add(MT_BLOB_MODULES, dst, 1 + len);
+        mt_ring_blob_add(MT_BLOB_MODULES, dst, 1 + len);
     }
     return 0;
 }
@@ -222,8 +220,7 @@ void mt_write_modules(struct mt_thread *t)
     struct module_ctx ctx = {t};
     struct mt_internal in;
     mt_internal_begin(&in);
-    if (mt_w.ring)
-        mt_ring_blob_clear(MT_BLOB_MODULES);
+    mt_ring_blob_clear(MT_BLOB_MODULES);
     dl_iterate_phdr(module_cb, &ctx);
     mt_internal_end(&in);
 }

@@ -25,6 +25,11 @@ struct blob {
     size_t len, cap;
 };
 
+/* Kept in every mode: a fork child that cannot walk the loader's list
+ * writes the modules from here (mt_write_cached_modules). */
+static struct blob part[MT_BLOB_PARTS];
+static volatile int blob_lock;
+
 static struct {
     uint32_t n;             /* slots */
     uint64_t slot_bytes;
@@ -32,8 +37,6 @@ static struct {
     uint64_t *last_ticks;   /* per slot: last record time of the chunk it holds */
     uint8_t *held;          /* per slot: has held a chunk */
     size_t arrays_bytes;
-    struct blob part[MT_BLOB_PARTS];
-    volatile int blob_lock;
     int emit_part;          /* re-emission in progress: where it stands */
     size_t emit_off;
     uint64_t blob_seq;      /* sequence number of the last full emission's start */
@@ -74,8 +77,6 @@ int mt_ring_open(struct mt_file_header *h)
 void mt_ring_abandon(void)
 {
     mt_os_free(r.last_ticks, r.arrays_bytes);
-    for (int i = 0; i < MT_BLOB_PARTS; i++)
-        mt_os_free(r.part[i].buf, r.part[i].cap);
     memset(&r, 0, sizeof r);
 }
 
@@ -111,12 +112,12 @@ static void raise_window(uint64_t ticks)
 
 static int blob_trylock(void)
 {
-    return !__atomic_exchange_n(&r.blob_lock, 1, __ATOMIC_ACQUIRE);
+    return !__atomic_exchange_n(&blob_lock, 1, __ATOMIC_ACQUIRE);
 }
 
 static void blob_unlock(void)
 {
-    __atomic_store_n(&r.blob_lock, 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&blob_lock, 0, __ATOMIC_RELEASE);
 }
 
 /* Copies the process description into the fresh chunk, as far as it fits
@@ -140,7 +141,7 @@ static void reemit(struct mt_cursor *c, uint64_t seq, size_t keep)
         r.emit_start = seq;
     }
     while (r.emitting) {
-        struct blob *b = &r.part[r.emit_part];
+        struct blob *b = &part[r.emit_part];
         if (r.emit_off >= b->len) {
             r.emit_off = 0;
             if (++r.emit_part == MT_BLOB_PARTS) {
@@ -177,7 +178,7 @@ uint8_t *mt_ring_claim(struct mt_thread *t, struct mt_cursor *c, size_t need, ui
             raise_window(__atomic_load_n(&r.last_ticks[j], __ATOMIC_RELAXED));
         r.held[j] = 1;
         mt_chunk_start(t, c, MT_HEADER_SIZE + j * r.slot_bytes, r.slot_bytes, seq, ticks);
-        if (r.part[MT_BLOB_MODULES].len || r.part[MT_BLOB_INFO].len)
+        if (part[MT_BLOB_MODULES].len || part[MT_BLOB_INFO].len)
             reemit(c, seq, need);
         return c->pos;
     }
@@ -187,19 +188,19 @@ uint8_t *mt_ring_claim(struct mt_thread *t, struct mt_cursor *c, size_t need, ui
 /* ---- the process description ---- */
 
 /* Called inside internal sections only (procfs.c), like reemit(). */
-void mt_ring_blob_clear(int part)
+void mt_ring_blob_clear(int which)
 {
     while (!blob_trylock())
         ;
-    r.part[part].len = 0;
-    if (r.emitting && r.emit_part == part)
+    part[which].len = 0;
+    if (r.emitting && r.emit_part == which)
         r.emit_off = 0;
     blob_unlock();
 }
 
-void mt_ring_blob_add(int part, const uint8_t *rec, size_t len)
+void mt_ring_blob_add(int which, const uint8_t *rec, size_t len)
 {
-    struct blob *b = &r.part[part];
+    struct blob *b = &part[which];
     while (!blob_trylock())
         ;
     if (b->len + sizeof(uint32_t) + len > b->cap) {
@@ -222,4 +223,20 @@ void mt_ring_blob_add(int part, const uint8_t *rec, size_t len)
     memcpy(b->buf + b->len + sizeof l, rec, len);
     b->len += sizeof l + len;
     blob_unlock();
+}
+
+void mt_write_cached_modules(struct mt_thread *t)
+{
+    struct mt_cursor *c = mt_cursor_of(t);
+    struct blob *b = &part[MT_BLOB_MODULES];
+    for (size_t off = 0; off + sizeof(uint32_t) <= b->len;) {
+        uint32_t len;
+        memcpy(&len, b->buf + off, sizeof len);
+        uint8_t *o = mt_reserve(t, c, len, mt_ticks());
+        if (o) {
+            memcpy(o, b->buf + off + sizeof len, len);
+            mt_commit(c, o + len);
+        }
+        off += sizeof len + len;
+    }
 }

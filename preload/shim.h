@@ -225,6 +225,9 @@ void mt_write_maps(struct mt_thread *t, unsigned reason) MT_HIDDEN;
 /* Re-records modules and maps if the loader's object list changed (dlopen,
  * dlclose) since the last look.  Cheap enough for cold paths only. */
 void mt_check_modules(struct mt_thread *t) MT_HIDDEN;
+/* Writes the module records last written (after fork, when the loader's
+ * list cannot be walked). */
+void mt_write_cached_modules(struct mt_thread *t) MT_HIDDEN;
 /* Threads in the process (/proc/self/stat), 0 if unknown. */
 unsigned mt_proc_thread_count(void) MT_HIDDEN;
 

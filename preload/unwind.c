@@ -18,6 +18,7 @@
 #include <string.h>
 #include <ucontext.h>
 
+#include "glibc.h"
 #include "options.h"
 #include "shim.h"
 #include "unwind.h"
@@ -198,6 +199,8 @@ unsigned mt_unwind_from(const struct mt_frame *start, uintptr_t *ips, uintptr_t 
         bp = *(uintptr_t *)bp;
         ip = nip;
     }
+    if (!mt_glibc_loader_walk_ok())
+        return n; /* libunwind would wait forever for the loader's lock */
     /* DWARF for the rest, learning verdicts on the way.  In a section:
      * libunwind's per-thread cache is not safe against a signal handler's
      * hook unwinding on the same thread, nor its locks against fork. */
@@ -210,6 +213,8 @@ unsigned mt_unwind_from(const struct mt_frame *start, uintptr_t *ips, uintptr_t 
 
 unsigned mt_unwind_dwarf(uintptr_t *frames, unsigned max)
 {
+    if (!mt_glibc_loader_walk_ok())
+        return 0;
     struct mt_internal in;
     mt_internal_begin(&in);
     unsigned n = unwind_dwarf_only(frames, max);

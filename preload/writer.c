@@ -33,10 +33,23 @@ static void *os_map(void *addr, size_t len, int prot, int flags, int fd, off_t o
     return (r < 0 && r > -4096) ? MAP_FAILED : (void *)r;
 }
 
+/* The program's name; before libc set it up (a .preinit_array function
+ * allocated), the executable's file name. */
+static const char *program_name(char *buf, size_t cap)
+{
+    extern char *program_invocation_short_name;
+    if (program_invocation_short_name && *program_invocation_short_name)
+        return program_invocation_short_name;
+    ssize_t n = readlink("/proc/self/exe", buf, cap - 1);
+    buf[n > 0 ? n : 0] = '\0';
+    const char *slash = strrchr(buf, '/');
+    return slash ? slash + 1 : buf;
+}
+
 /* Expands MTRACE_OUT's %p (pid) and %e (program name). */
 static void expand_path(char *out, size_t cap, const char *pattern)
 {
-    extern char *program_invocation_short_name;
+    char exe[4096];
     size_t n = 0;
     for (const char *p = pattern; *p && n + 1 < cap; p++) {
         if (p[0] == '%' && (p[1] == 'p' || p[1] == 'e')) {
@@ -44,7 +57,7 @@ static void expand_path(char *out, size_t cap, const char *pattern)
             if (p[1] == 'p')
                 mt_format(tmp, sizeof tmp, "%d", (int)getpid());
             else
-                mt_format(tmp, sizeof tmp, "%s", program_invocation_short_name);
+                mt_format(tmp, sizeof tmp, "%s", program_name(exe, sizeof exe));
             for (char *s = tmp; *s && n + 1 < cap; s++)
                 out[n++] = *s == '/' ? '_' : *s;
             p++;
