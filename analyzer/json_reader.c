@@ -306,7 +306,8 @@ static int parse_process(struct jr *r, const json_t *p, struct mta_trace_info *i
     if (get_u64(r, p, P, "lost_events", 0, NUM_COUNT, &in->lost_events) ||
         get_u32(r, p, P, "depth", 0, &in->depth) ||
         get_u64(r, p, P, "initial_brk", 0, NUM_ADDR, &in->initial_brk) ||
-        get_u64(r, p, P, "ring_bytes", 0, NUM_COUNT, &in->ring_bytes))
+        get_u64(r, p, P, "ring_bytes", 0, NUM_COUNT, &in->ring_bytes) ||
+        get_u64(r, p, P, "window_start_ns", 0, NUM_COUNT, &in->window_start_ns))
         return -1;
     const json_t *t = json_object_get(p, "truncated");
     if (t && !json_is_boolean(t))

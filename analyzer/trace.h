@@ -62,6 +62,9 @@ struct mta_trace_info {
     uint64_t chunks;
     int truncated;          /* the file ended inside a chunk */
     uint64_t ring_bytes;    /* flight recorder size (0: whole run) */
+    uint64_t window_start_ns; /* flight recorder: older events were overwritten;
+                                 the trace covers [window_start_ns, end]
+                                 (0: the whole run) */
 };
 
 /* Where decoded things go.  Any callback may be NULL.  Returning non-zero

@@ -46,6 +46,7 @@ struct reader {
     struct mta_trace_info info;
     double ns_per_tick;
     uint64_t stack_frames[MT_MAX_DEPTH];
+    uint64_t window_ticks;  /* ring mode: events before this are dropped */
     int stopped;
 };
 
@@ -309,10 +310,64 @@ static int cmp_start(const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+static int add_ref(struct chunk_ref **refs, size_t *n, size_t *cap, struct chunk_ref ref)
+{
+    if (*n == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 256;
+        struct chunk_ref *nr = realloc(*refs, ncap * sizeof *nr);
+        if (!nr)
+            return -1;
+        *refs = nr;
+        *cap = ncap;
+    }
+    (*refs)[(*n)++] = ref;
+    return 0;
+}
+
+/* Ring mode (MT_HDR_RING): header_size + k * chunk_size holds the chunk
+ * whose sequence number is k modulo the slot count, or nothing valid (never
+ * used, or being rewritten when the process died): such slots are skipped. */
+static int scan_ring(struct reader *r, struct chunk_ref **out, size_t *count)
+{
+    const struct mt_file_header *h = r->hdr;
+    uint64_t slot = h->chunk_size;
+    if (slot < 4096 || slot % 4096 || h->ring_bytes < slot || h->ring_bytes % slot)
+        return corrupt(r, r->base + 16, "ring trace with an implausible chunk size or "
+                                        "ring size");
+    uint64_t nslots = h->ring_bytes / slot, cap = 0;
+    size_t n = 0;
+    struct chunk_ref *refs = NULL;
+    for (uint64_t k = 0; k < nslots; k++) {
+        uint64_t off = h->header_size + k * slot;
+        if (off + slot > r->size) {
+            r->info.truncated = 1;
+            break;
+        }
+        const struct mt_chunk_header *ch = (const void *)(r->base + off);
+        if (ch->magic != MT_CHUNK_MAGIC || ch->size != slot || ch->seq % nslots != k ||
+            ch->used > slot - sizeof *ch)
+            continue;
+        if (add_ref(&refs, &n, (size_t *)&cap,
+                    (struct chunk_ref){off, ch->seq, ch->ticks0, ch->tid, ch->used, 0})) {
+            free(refs);
+            return -1;
+        }
+        r->info.record_bytes += ch->used;
+    }
+    if (n)
+        qsort(refs, n, sizeof *refs, cmp_start);
+    *out = refs;
+    *count = n;
+    r->info.chunks = n;
+    return 0;
+}
+
 /* Finds the chunks.  Stops at the first place that is not a chunk header:
  * the unused tail of a file that was still being written. */
 static int scan_chunks(struct reader *r, struct chunk_ref **out, size_t *count)
 {
+    if (r->hdr->flags & MT_HDR_RING)
+        return scan_ring(r, out, count);
     uint64_t limit = r->hdr->data_end;
     if (limit > r->size) {
         r->info.truncated = 1;
@@ -427,6 +482,10 @@ static void fill_info(struct reader *r)
     if (r->ns_per_tick <= 0 || r->ns_per_tick > 1e6)
         r->ns_per_tick = 1.0;
     in->duration_ns = t1 > h->ticks_start ? ticks_to_ns(r, t1) : 0;
+    if ((h->flags & MT_HDR_RING) && h->ring_start_ticks > h->ticks_start) {
+        r->window_ticks = h->ring_start_ticks;
+        in->window_start_ns = ticks_to_ns(r, h->ring_start_ticks);
+    }
 }
 
 /* Open cursors: the heap holds the chunks being merged; a cursor is made
@@ -518,6 +577,8 @@ static int merge(struct reader *r, struct chunk_ref *refs, size_t n)
         if (cs.n == 0)
             break;
         struct cursor *c = cs.heap[0];
+        if (c->ev_ticks < r->window_ticks)
+            goto next_event; /* before the window: its partners may be gone */
         /* delivered times never go backwards (a thread's clock read can
          * trail another core's by a few ticks) */
         c->ev.ns = ticks_to_ns(r, c->ev_ticks);
@@ -528,6 +589,7 @@ static int merge(struct reader *r, struct chunk_ref *refs, size_t n)
             r->stopped = 1;
             break;
         }
+    next_event:
         if (advance(r, c)) {
             rc = -1;
             goto out;

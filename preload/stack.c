@@ -10,6 +10,7 @@
  * unwinding or hashing: one load and compare per frame. */
 #include <string.h>
 
+#include "glibc.h"
 #include "mtrace/varint.h"
 #include "options.h"
 #include "unwind.h"
@@ -211,7 +212,7 @@ uint32_t mt_stack_here(struct mt_thread *t)
 {
     uintptr_t frames[MT_MAX_DEPTH], sps[MT_MAX_DEPTH];
     unsigned max = mt_opt.depth;
-    if (MT_UNLIKELY(mt_opt.unwind == 1)) {
+    if (MT_UNLIKELY(mt_opt.unwind == 1) && mt_glibc_loader_walk_ok()) {
         unsigned n = mt_unwind_dwarf(frames, max);
         return n ? intern(t, frames, n) : 0;
     }

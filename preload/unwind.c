@@ -68,6 +68,8 @@ static inline size_t verdict_hash(uintptr_t ra)
 
 static inline unsigned verdict_of(uintptr_t ra)
 {
+    if (MT_UNLIKELY(!verdicts))
+        return VERDICT_UNKNOWN; /* MTRACE_UNWIND=1 fell back to the first frame */
     size_t i = verdict_hash(ra);
     for (unsigned probe = 0; probe < 8; probe++, i = (i + 1) & (VERDICT_SLOTS - 1)) {
         uintptr_t k = __atomic_load_n(&verdicts[i].ra, __ATOMIC_ACQUIRE);
