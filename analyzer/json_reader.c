@@ -306,7 +306,8 @@ static int parse_process(struct jr *r, const json_t *p, struct mta_trace_info *i
     if (get_u64(r, p, P, "lost_events", 0, NUM_COUNT, &in->lost_events) ||
         get_u32(r, p, P, "depth", 0, &in->depth) ||
         get_u64(r, p, P, "initial_brk", 0, NUM_ADDR, &in->initial_brk) ||
-        get_u64(r, p, P, "ring_bytes", 0, NUM_COUNT, &in->ring_bytes))
+        get_u64(r, p, P, "ring_bytes", 0, NUM_COUNT, &in->ring_bytes) ||
+        get_u64(r, p, P, "window_start_ns", 0, NUM_COUNT, &in->window_start_ns))
         return -1;
     const json_t *t = json_object_get(p, "truncated");
     if (t && !json_is_boolean(t))
@@ -552,9 +553,24 @@ int mta_read_json(const char *path, const struct mta_sink *sink, struct mta_erro
     char *buf = slurp(&r, path, &len);
     if (!buf)
         return r.err->code;
+    int rc = mta_read_json_mem(path, buf, len, sink, r.err);
+    free(buf);
+    return rc;
+}
+
+int mta_read_json_mem(const char *path, const char *buf, size_t len,
+                      const struct mta_sink *sink, struct mta_error *err)
+{
+    struct jr r = { .file = path, .err = err };
+    struct mta_error dummy;
+    if (!err)
+        r.err = &dummy;
+    if (len == 0) {
+        mta_set_error(r.err, MTA_EXIT_IO, "%s: empty file", path);
+        return MTA_EXIT_IO;
+    }
     json_error_t jerr;
     json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
-    free(buf);
     if (!root) {
 #if JANSSON_VERSION_HEX >= 0x020b00
         if (json_error_code(&jerr) == json_error_out_of_memory) {

@@ -138,8 +138,9 @@ static void on_stack(void *ctx, uint64_t id, const uint64_t *frames, unsigned n)
 static void on_module(void *ctx, const struct mta_module *mod)
 {
     struct mta_model *m = ctx;
+    const char *path = mod->path ? mod->path : ""; /* trace.json: "path" is optional */
     for (size_t i = 0; i < m->n_modules; i++)
-        if (m->modules[i].start == mod->start && !strcmp(m->modules[i].path, mod->path))
+        if (m->modules[i].start == mod->start && !strcmp(m->modules[i].path, path))
             return;
     if (m->n_modules == m->modules_cap) {
         size_t ncap = m->modules_cap ? m->modules_cap * 2 : 32;
@@ -150,7 +151,9 @@ static void on_module(void *ctx, const struct mta_module *mod)
         m->modules_cap = ncap;
     }
     m->modules[m->n_modules] = *mod;
-    m->modules[m->n_modules].path = dup_str(mod->path);
+    m->modules[m->n_modules].path = dup_str(path);
+    if (!m->modules[m->n_modules].path)
+        return;
     m->n_modules++;
 }
 
@@ -210,6 +213,7 @@ static int drop_live(struct mta_model *m, uint64_t ptr, uint64_t ns, uint32_t ti
     if (s) {
         s->live_blocks--;
         s->live_bytes -= b.size;
+        s->frees++;
         if (ns - b.ns < TEMPORARY_NS)
             s->temporary++;
     }

@@ -17,6 +17,7 @@ struct mta_site {
     uint64_t live_blocks, live_bytes;
     uint64_t leak_blocks, leak_bytes;   /* filled by mta_model_finish */
     uint64_t temporary;                 /* freed within 1 ms of allocation */
+    uint64_t frees;                     /* blocks from here freed (or realloc'd) */
 };
 
 /* Request-size bands of the sources report. */

@@ -53,6 +53,17 @@ static void print_header(FILE *out, const struct mta_model *m, const struct mta_
     fprintf(out, "  trace: %s, %s of records, %s events\n",
             m->source_path ? m->source_path : "?", mta_human_bytes(b1, sizeof b1, in->record_bytes),
             mta_commas(b2, sizeof b2, m->events));
+    if (in->ring_bytes) {
+        fprintf(out, "  flight recorder (MTRACE_RING=%s): ", mta_human_bytes(b1, sizeof b1,
+                                                                         in->ring_bytes));
+        if (in->window_start_ns)
+            fprintf(out, "the report covers %.3f s to %.3f s of the run; earlier events were "
+                    "overwritten, so blocks allocated before %.3f s are not reported as leaks "
+                    "and their frees count as untracked\n", (double)in->window_start_ns / 1e9,
+                    (double)in->duration_ns / 1e9, (double)in->window_start_ns / 1e9);
+        else
+            fprintf(out, "nothing was overwritten; the report covers the whole run\n");
+    }
     if (in->lost_events)
         fprintf(out, "  %swarning%s: %llu events were lost (trace full: raise MTRACE_MAX_SIZE)\n",
                 RED(o), RESET(o), (unsigned long long)in->lost_events);
@@ -78,7 +89,8 @@ static void print_summary(FILE *out, const struct mta_model *m, const struct mta
             m->leaked_bytes ? RED(o) : "", mta_commas(a, sizeof a, m->leaked_bytes),
             mta_commas(c, sizeof c, m->leaked_blocks), RESET(o), nsites);
     if (m->untracked_frees)
-        fprintf(out, "  frees of blocks allocated before tracing began: %s\n",
+        fprintf(out, "  frees of blocks allocated before %s: %s\n",
+                m->info.window_start_ns ? "the window" : "tracing began",
                 mta_commas(a, sizeof a, m->untracked_frees));
 }
 

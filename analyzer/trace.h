@@ -62,6 +62,9 @@ struct mta_trace_info {
     uint64_t chunks;
     int truncated;          /* the file ended inside a chunk */
     uint64_t ring_bytes;    /* flight recorder size (0: whole run) */
+    uint64_t window_start_ns; /* flight recorder: older events were overwritten;
+                                 the trace covers [window_start_ns, end]
+                                 (0: the whole run) */
 };
 
 /* Where decoded things go.  Any callback may be NULL.  Returning non-zero
@@ -86,8 +89,13 @@ struct mta_error {
 
 /* Reads a binary trace (format.h).  0 on success; otherwise fills err. */
 int mta_read_binary(const char *path, const struct mta_sink *sink, struct mta_error *err);
+/* The same from memory: `data` holds the whole file; `name` is for messages. */
+int mta_read_binary_mem(const char *name, const void *data, uint64_t size,
+                        const struct mta_sink *sink, struct mta_error *err);
 /* Reads the trace.json interchange form (docs/trace-json.md). */
 int mta_read_json(const char *path, const struct mta_sink *sink, struct mta_error *err);
+int mta_read_json_mem(const char *name, const char *data, size_t size,
+                      const struct mta_sink *sink, struct mta_error *err);
 /* Picks the reader by content (binary magic, else JSON). */
 int mta_read_any(const char *path, const struct mta_sink *sink, struct mta_error *err);
 

@@ -7,6 +7,7 @@
  * threads writing at the same time, never with the number of events. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +43,8 @@ struct cursor {
 
 struct reader {
     const char *path;
-    int fd;
+    int fd;                 /* the file, read with pread ... */
+    const uint8_t *mem;     /* ... or the whole file in memory (fuzzing, tests) */
     uint64_t size;
     uint8_t hdr_buf[MT_HEADER_SIZE];
     const struct mt_file_header *hdr;
@@ -55,6 +57,7 @@ struct reader {
     double ns_per_tick;
     uint64_t ns_mult;       /* ns_per_tick in 32.32 fixed point */
     uint64_t stack_frames[MT_MAX_DEPTH];
+    uint64_t window_ticks;  /* ring mode: events before this are dropped */
     int stopped;
 };
 
@@ -74,6 +77,12 @@ static int corrupt(struct reader *r, const uint8_t *at, const char *what)
 /* Reads exactly len bytes at off; -1 if the file ends or read fails. */
 static int read_at(struct reader *r, void *buf, size_t len, uint64_t off)
 {
+    if (r->mem) {
+        if (off > r->size || len > r->size - off)
+            return -1;
+        memcpy(buf, r->mem + off, len);
+        return 0;
+    }
     size_t done = 0;
     while (done < len) {
         ssize_t n = pread(r->fd, (uint8_t *)buf + done, len - done, (off_t)(off + done));
@@ -347,10 +356,68 @@ static int cmp_start(const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+static int add_ref(struct chunk_ref **refs, size_t *n, size_t *cap, struct chunk_ref ref)
+{
+    if (*n == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 256;
+        struct chunk_ref *nr = realloc(*refs, ncap * sizeof *nr);
+        if (!nr)
+            return -1;
+        *refs = nr;
+        *cap = ncap;
+    }
+    (*refs)[(*n)++] = ref;
+    return 0;
+}
+
+/* Ring mode (MT_HDR_RING): header_size + k * chunk_size holds the chunk
+ * whose sequence number is k modulo the slot count, or nothing valid (never
+ * used, or being rewritten when the process died): such slots are skipped. */
+static int scan_ring(struct reader *r, struct chunk_ref **out, size_t *count)
+{
+    const struct mt_file_header *h = r->hdr;
+    uint64_t slot = h->chunk_size;
+    if (slot < 4096 || slot % 4096 || h->ring_bytes < slot || h->ring_bytes % slot)
+        return corrupt_at(r, 16, "ring trace with an implausible chunk size or ring size");
+    uint64_t nslots = h->ring_bytes / slot;
+    size_t n = 0, cap = 0;
+    struct chunk_ref *refs = NULL;
+    for (uint64_t k = 0; k < nslots; k++) {
+        uint64_t off = h->header_size + k * slot;
+        if (off + slot > r->size) {
+            r->info.truncated = 1;
+            break;
+        }
+        struct mt_chunk_header ch;
+        if (read_at(r, &ch, sizeof ch, off)) {
+            free(refs);
+            return mta_set_error(r->err, MTA_EXIT_IO, "%s: read error at byte %llu", r->path,
+                                 (unsigned long long)off), -1;
+        }
+        if (ch.magic != MT_CHUNK_MAGIC || ch.size != slot || ch.seq % nslots != k ||
+            ch.used > slot - sizeof ch)
+            continue;
+        if (add_ref(&refs, &n, &cap, (struct chunk_ref){off, ch.seq, ch.ticks0, ch.tid,
+                                                       ch.used, 0})) {
+            free(refs);
+            return -1;
+        }
+        r->info.record_bytes += ch.used;
+    }
+    if (n)
+        qsort(refs, n, sizeof *refs, cmp_start);
+    *out = refs;
+    *count = n;
+    r->info.chunks = n;
+    return 0;
+}
+
 /* Finds the chunks.  Stops at the first place that is not a chunk header:
  * the unused tail of a file that was still being written. */
 static int scan_chunks(struct reader *r, struct chunk_ref **out, size_t *count)
 {
+    if (r->hdr->flags & MT_HDR_RING)
+        return scan_ring(r, out, count);
     uint64_t limit = r->hdr->data_end;
     if (limit > r->size) {
         r->info.truncated = 1;
@@ -476,6 +543,10 @@ static void fill_info(struct reader *r)
         r->ns_per_tick = 1.0;
     r->ns_mult = (uint64_t)(r->ns_per_tick * 4294967296.0);
     in->duration_ns = t1 > h->ticks_start ? ticks_to_ns(r, t1) : 0;
+    if ((h->flags & MT_HDR_RING) && h->ring_start_ticks > h->ticks_start) {
+        r->window_ticks = h->ring_start_ticks;
+        in->window_start_ns = ticks_to_ns(r, h->ring_start_ticks);
+    }
 }
 
 /* A chunk read to its end is not needed again. */
@@ -485,81 +556,197 @@ static void release_chunk(struct cursor *c)
     c->buf = NULL;
 }
 
+/* Open cursors: the heap holds the chunks being merged; a cursor is made
+ * when its chunk is opened and recycled when it is used up, so memory grows
+ * with the number of chunks open at once (threads writing concurrently),
+ * not with the number of chunks in the file. */
+struct cursors {
+    struct cursor **heap;
+    size_t n, cap;
+    struct cursor *spare; /* used-up cursors, linked through ref */
+};
+
+static struct cursor *cursor_new(struct cursors *cs)
+{
+    struct cursor *c = cs->spare;
+    if (c)
+        cs->spare = (struct cursor *)(uintptr_t)c->ref;
+    else
+        c = malloc(sizeof *c);
+    if (c)
+        memset(c, 0, sizeof *c);
+    return c;
+}
+
+static void cursor_recycle(struct cursors *cs, struct cursor *c)
+{
+    release_chunk(c);
+    c->ref = (const struct chunk_ref *)(uintptr_t)cs->spare;
+    cs->spare = c;
+}
+
+static int cursors_push(struct cursors *cs, struct cursor *c)
+{
+    if (cs->n == cs->cap) {
+        size_t ncap = cs->cap ? cs->cap * 2 : 16;
+        struct cursor **nh = realloc(cs->heap, ncap * sizeof *nh);
+        if (!nh)
+            return -1;
+        cs->heap = nh;
+        cs->cap = ncap;
+    }
+    heap_push(cs->heap, &cs->n, c);
+    return 0;
+}
+
+static void cursors_free(struct cursors *cs)
+{
+    for (size_t i = 0; i < cs->n; i++) {
+        release_chunk(cs->heap[i]);
+        free(cs->heap[i]);
+    }
+    while (cs->spare) {
+        struct cursor *next = (struct cursor *)(uintptr_t)cs->spare->ref;
+        free(cs->spare);
+        cs->spare = next;
+    }
+    free(cs->heap);
+}
+
+/* Points the cursor at its chunk's records: in place for a trace in memory,
+ * else read into a buffer of its own. */
+static int cursor_open(struct reader *r, struct cursor *c, const struct chunk_ref *ref)
+{
+    c->ref = ref;
+    c->ticks = ref->ticks0;
+    uint64_t at = ref->off + sizeof(struct mt_chunk_header);
+    if (r->mem) {
+        c->p = r->mem + at;
+    } else {
+        c->buf = malloc(ref->used ? ref->used : 1);
+        if (!c->buf || read_at(r, c->buf, ref->used, at)) {
+            mta_set_error(r->err, c->buf ? MTA_EXIT_IO : MTA_EXIT_INTERNAL,
+                          "%s: cannot read the chunk at byte %llu", r->path,
+                          (unsigned long long)ref->off);
+            return -1;
+        }
+        c->p = c->buf;
+    }
+    c->end = c->p + ref->used;
+    return 0;
+}
+
 static int merge(struct reader *r, struct chunk_ref *refs, size_t n)
 {
-    struct cursor *cur = calloc(n ? n : 1, sizeof *cur);
-    struct cursor **heap = calloc(n ? n : 1, sizeof *heap);
-    if (!cur || !heap) {
-        free(cur);
-        free(heap);
-        return -1;
-    }
-    size_t hn = 0, next = 0;
+    struct cursors cs = {NULL, 0, 0, NULL};
+    size_t next = 0;
     uint64_t last_ns = 0;
     int rc = 0;
     for (;;) {
         /* open every chunk whose first record may come before the heap's head */
-        while (next < n && (hn == 0 || refs[next].ticks0 <= heap[0]->ev_ticks)) {
-            struct cursor *c = &cur[next];
-            c->ref = &refs[next];
-            c->buf = malloc(refs[next].used ? refs[next].used : 1);
-            if (!c->buf || read_at(r, c->buf, refs[next].used,
-                                   refs[next].off + sizeof(struct mt_chunk_header))) {
-                mta_set_error(r->err, c->buf ? MTA_EXIT_IO : MTA_EXIT_INTERNAL,
-                              "%s: cannot read the chunk at byte %llu", r->path,
-                              (unsigned long long)refs[next].off);
+        while (next < n && (cs.n == 0 || refs[next].ticks0 <= cs.heap[0]->ev_ticks)) {
+            struct cursor *c = cursor_new(&cs);
+            if (!c) {
                 rc = -1;
                 goto out;
             }
-            c->p = c->buf;
-            c->end = c->p + refs[next].used;
-            c->ticks = refs[next].ticks0;
-            next++;
-            if (advance(r, c)) {
-                rc = -1;
-                goto out;
-            }
-            if (c->has_ev)
-                heap_push(heap, &hn, c);
-            else
+            if (cursor_open(r, c, &refs[next++]) || advance(r, c)) {
                 release_chunk(c);
+                free(c);
+                rc = -1;
+                goto out;
+            }
+            if (!c->has_ev)
+                cursor_recycle(&cs, c);
+            else if (cursors_push(&cs, c)) {
+                release_chunk(c);
+                free(c);
+                rc = -1;
+                goto out;
+            }
         }
-        if (hn == 0)
+        if (cs.n == 0)
             break;
-        struct cursor *c = heap[0];
-        /* delivered times never go backwards (a thread's clock read can
-         * trail another core's by a few ticks) */
-        c->ev->ns = ticks_to_ns(r, c->ev_ticks);
-        if (c->ev->ns < last_ns)
-            c->ev->ns = last_ns;
-        last_ns = c->ev->ns;
+        struct cursor *c = cs.heap[0];
         /* decode the cursor's next event before delivering this one, so the
          * sink can start fetching what the next one will touch */
-        const struct mta_event *now = c->ev;
+        struct mta_event *now = c->ev;
+        uint64_t now_ticks = c->ev_ticks;
         if (advance(r, c)) {
             rc = -1;
             goto out;
         }
-        if (c->has_ev && r->sink->upcoming)
-            r->sink->upcoming(r->sink->ctx, c->ev);
-        if (r->sink->event && r->sink->event(r->sink->ctx, now)) {
-            r->stopped = 1;
-            break;
+        if (now_ticks >= r->window_ticks) { /* ring: older partners may be gone */
+            /* delivered times never go backwards (a thread's clock read can
+             * trail another core's by a few ticks) */
+            now->ns = ticks_to_ns(r, now_ticks);
+            if (now->ns < last_ns)
+                now->ns = last_ns;
+            last_ns = now->ns;
+            if (c->has_ev && r->sink->upcoming)
+                r->sink->upcoming(r->sink->ctx, c->ev);
+            if (r->sink->event && r->sink->event(r->sink->ctx, now)) {
+                r->stopped = 1;
+                break;
+            }
         }
         if (c->has_ev) {
-            heap_sift_down(heap, hn);
+            heap_sift_down(cs.heap, cs.n);
         } else {
-            release_chunk(c);
-            heap[0] = heap[--hn];
-            heap_sift_down(heap, hn);
+            cs.heap[0] = cs.heap[--cs.n];
+            heap_sift_down(cs.heap, cs.n);
+            cursor_recycle(&cs, c);
         }
     }
 out:
-    for (size_t i = 0; i < n; i++)
-        free(cur[i].buf);
-    free(cur);
-    free(heap);
+    cursors_free(&cs);
     return rc;
+}
+
+/* The reader over a file (fd) or a buffer (mem); see trace.h. */
+static int read_binary(struct reader *r)
+{
+    const char *path = r->path;
+    struct mta_error *err = r->err;
+    const struct mta_sink *sink = r->sink;
+    r->hdr = (const struct mt_file_header *)r->hdr_buf;
+    int rc = check_header(r);
+    struct chunk_ref *refs = NULL;
+    size_t n = 0;
+    if (rc == 0) {
+        fill_info(r);
+        if (sink->info)
+            sink->info(sink->ctx, &r->info);
+        rc = scan_chunks(r, &refs, &n);
+        if (rc && !err->msg[0])
+            mta_set_error(err, MTA_EXIT_INTERNAL, "%s: out of memory", path);
+    }
+    if (rc == 0) {
+        rc = merge(r, refs, n);
+        if (rc && !err->msg[0])
+            mta_set_error(err, MTA_EXIT_INTERNAL, "%s: out of memory", path);
+    }
+    if (rc == 0 && sink->done)
+        sink->done(sink->ctx, &r->info);
+    free(refs);
+    free(r->info.cmdline);
+    free(r->info.exe);
+    free(r->info.tunables);
+    return rc;
+}
+
+int mta_read_binary_mem(const char *name, const void *data, uint64_t size,
+                        const struct mta_sink *sink, struct mta_error *err)
+{
+    struct reader r;
+    memset(&r, 0, sizeof r);
+    r.path = name;
+    r.sink = sink;
+    r.err = err;
+    r.fd = -1;
+    r.mem = data ? data : (const uint8_t *)"";
+    r.size = data ? size : 0;
+    return read_binary(&r);
 }
 
 int mta_read_binary(const char *path, const struct mta_sink *sink, struct mta_error *err)
@@ -582,29 +769,7 @@ int mta_read_binary(const char *path, const struct mta_sink *sink, struct mta_er
     }
     r.size = (uint64_t)st.st_size;
     r.fd = fd;
-    r.hdr = (const struct mt_file_header *)r.hdr_buf;
-    int rc = check_header(&r);
-    struct chunk_ref *refs = NULL;
-    size_t n = 0;
-    if (rc == 0) {
-        fill_info(&r);
-        if (sink->info)
-            sink->info(sink->ctx, &r.info);
-        rc = scan_chunks(&r, &refs, &n);
-        if (rc && !err->msg[0])
-            mta_set_error(err, MTA_EXIT_INTERNAL, "%s: out of memory", path);
-    }
-    if (rc == 0) {
-        rc = merge(&r, refs, n);
-        if (rc && !err->msg[0])
-            mta_set_error(err, MTA_EXIT_INTERNAL, "%s: out of memory", path);
-    }
-    if (rc == 0 && sink->done)
-        sink->done(sink->ctx, &r.info);
-    free(refs);
-    free(r.info.cmdline);
-    free(r.info.exe);
-    free(r.info.tunables);
+    int rc = read_binary(&r);
     close(fd);
     return rc;
 }

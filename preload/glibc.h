@@ -23,6 +23,11 @@ extern int mt_malloc_is_glibc __attribute__((visibility("hidden")));
 extern void **mt_glibc_curbrk __attribute__((visibility("hidden")));
 
 void mt_glibc_init(void) __attribute__((visibility("hidden")));
+/* Locates ld.so's dl_load_write_lock (call once, single-threaded). */
+void mt_glibc_find_loader_lock(void) __attribute__((visibility("hidden")));
+/* 0 if walking the module list would block forever: a fork child whose
+ * parent had another thread inside dlopen/dlclose/dl_iterate_phdr. */
+int mt_glibc_loader_walk_ok(void) __attribute__((visibility("hidden")));
 
 static inline size_t mt_glibc_head(const void *p)
 {

@@ -63,9 +63,10 @@ static void maybe_snapshot(struct mt_thread *t)
     if (now - last_snapshot_ns < MAPS_SNAPSHOT_GAP_NS)
         return;
     last_snapshot_ns = now;
-    mt_tls_internal++;
+    struct mt_internal in;
+    mt_internal_begin(&in);
     mt_write_maps(t, MT_MAPS_MAPPING);
-    mt_tls_internal--;
+    mt_internal_end(&in);
 }
 
 static void *raw_mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)

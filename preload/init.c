@@ -38,6 +38,7 @@ static void resolve_real(void)
     RESOLVE(valloc, "valloc");
     RESOLVE(pvalloc, "pvalloc");
     RESOLVE(fork, "fork");
+    RESOLVE(fork_, "_Fork");
     RESOLVE(execve, "execve");
     RESOLVE(execvpe, "execvpe");
     RESOLVE(fexecve, "fexecve");
@@ -58,12 +59,21 @@ static void write_start_records(void)
     struct mt_thread *t = mt_hook_enter();
     if (!t)
         return;
-    mt_tls_internal++;
+    struct mt_internal in;
+    mt_internal_begin(&in);
     mt_write_process_info(t);
     mt_check_modules(t);
     mt_write_maps(t, MT_MAPS_START);
-    mt_tls_internal--;
+    mt_internal_end(&in);
     mt_hook_leave(t);
+}
+
+/* Is this process the one the trace belongs to?  Not in a vfork child (or a
+ * child of a raw clone), which shares our memory but must not end our trace. */
+static int own_trace(void)
+{
+    return mt_state == MT_ON && mt_header &&
+           mt_header->pid == (uint64_t)syscall(SYS_getpid);
 }
 
 static void on_exit_handler(int status, void *arg)
@@ -76,7 +86,7 @@ static void fatal_signal(int sig, siginfo_t *si, void *uc)
 {
     (void)si;
     (void)uc;
-    if (mt_header && mt_header->end_state == MT_END_RUNNING) {
+    if (own_trace() && mt_header->end_state == MT_END_RUNNING) {
         mt_header->end_state = MT_END_SIGNAL;
         mt_header->end_code = sig;
         mt_writer_finish();
@@ -109,16 +119,18 @@ void mt_init(void)
     if (!__atomic_compare_exchange_n(&mt_state, &expected, MT_INITIALIZING, 0,
                                      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
         return;
-    mt_tls_internal++;
-    resolve_real();
-    mt_options_load();
     if (getauxval(AT_SECURE)) {
-        /* setuid/setgid/capabilities: never write files for such a process */
-        mt_tls_internal--;
+        /* setuid/setgid/capabilities: never read our settings, never write
+         * files for such a process */
         mt_state = MT_INERT;
         return;
     }
+    struct mt_internal in;
+    mt_internal_begin(&in);
+    resolve_real();
+    mt_options_load();
     mt_glibc_init();
+    mt_glibc_find_loader_lock();
     mt_threads_init();
     mt_unwind_init();
     mt_heap_init();
@@ -128,7 +140,7 @@ void mt_init(void)
         on_exit(on_exit_handler, NULL);
         watch_fatal_signals();
     }
-    mt_tls_internal--;
+    mt_internal_end(&in);
     mt_state = ok ? MT_ON : MT_INERT;
     if (ok)
         write_start_records();
@@ -149,15 +161,16 @@ __attribute__((destructor(101))) static void mt_destructor(void)
 
 void mt_finalize(uint32_t end_state, int code)
 {
-    if (mt_state != MT_ON || !mt_header)
+    if (!own_trace())
         return;
     if (end_state != MT_END_EXEC) {
         struct mt_thread *t = mt_hook_enter();
         if (t) {
-            mt_tls_internal++;
+            struct mt_internal in;
+            mt_internal_begin(&in);
             mt_write_maps(t, MT_MAPS_EXIT);
             mt_write_maps(t, MT_MAPS_SMAPS_EXIT);
-            mt_tls_internal--;
+            mt_internal_end(&in);
             mt_hook_leave(t);
         }
     }
@@ -170,42 +183,79 @@ void mt_finalize(uint32_t end_state, int code)
 
 /* ---- fork ---- */
 
-static void after_fork_child(void)
+/* After fork, in the child: our header still names the parent. */
+int mt_fork_child_pending(void)
 {
-    mt_tls_internal++;
+    return mt_state == MT_ON && mt_header &&
+           mt_header->pid != (uint64_t)syscall(SYS_getpid);
+}
+
+/* The child's own trace.  Runs when fork() returns in the child, or earlier
+ * from the first hook of an atfork child handler (thread.c). */
+void mt_after_fork_child(void)
+{
+    mt_gate_after_fork_child();
+    struct mt_internal in;
+    mt_internal_begin(&in);
     mt_writer_abandon();
     mt_threads_after_fork();
     mt_generation++;
     int ok = mt_writer_open() == 0;
     if (ok)
         mt_header->initial_brk = mt_heap_current_brk();
-    mt_tls_internal--;
+    mt_internal_end(&in);
     mt_state = ok ? MT_ON : MT_INERT;
     if (ok)
         write_start_records();
+}
+
+/* No thread may be inside the shim's own work (libunwind, the loader's list,
+ * a spinlock) when the address space is copied: the gate waits for them. */
+static pid_t traced_fork(pid_t (*real)(void))
+{
+    if (mt_state != MT_ON)
+        return real();
+    mt_gate_close();
+    pid_t r = real();
+    if (r == 0) {
+        if (mt_fork_child_pending())
+            mt_after_fork_child();
+        else
+            mt_gate_after_fork_child();
+    } else {
+        mt_gate_open();
+    }
+    return r;
 }
 
 pid_t fork(void)
 {
     if (!mt_real.fork)
         mt_init();
-    pid_t r = mt_real.fork();
-    if (r == 0 && mt_state == MT_ON)
-        after_fork_child();
-    return r;
+    return traced_fork(mt_real.fork);
+}
+
+/* glibc 2.34+: fork without atfork handlers. */
+pid_t _Fork(void)
+{
+    if (!mt_real.fork_)
+        mt_init();
+    if (!mt_real.fork_)
+        return (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0); /* older glibc */
+    return traced_fork(mt_real.fork_);
 }
 
 /* ---- exec: the trace ends with the image; the new image starts its own ---- */
 
 static void before_exec(void)
 {
-    if (mt_state == MT_ON)
+    if (own_trace())
         mt_finalize(MT_END_EXEC, 0);
 }
 
 static void exec_failed(void)
 {
-    if (mt_state == MT_ON && mt_header)
+    if (own_trace())
         mt_header->end_state = MT_END_RUNNING;
 }
 
@@ -286,7 +336,7 @@ int execle(const char *path, const char *arg, ...) { EXECL_BODY(path, execve, 1)
 
 void _exit(int code)
 {
-    if (mt_state == MT_ON && mt_header && mt_header->end_state == MT_END_RUNNING) {
+    if (own_trace() && mt_header->end_state == MT_END_RUNNING) {
         mt_header->end_state = MT_END_UNDERSCORE_EXIT;
         mt_header->end_code = code;
         mt_writer_finish();
@@ -304,7 +354,7 @@ void abort(void)
 {
     if (!mt_real.abort_)
         mt_init();
-    if (mt_state == MT_ON && mt_header && mt_header->end_state == MT_END_RUNNING) {
+    if (own_trace() && mt_header->end_state == MT_END_RUNNING) {
         mt_header->end_state = MT_END_ABORT;
         mt_header->end_code = SIGABRT;
         mt_writer_finish();
@@ -335,12 +385,24 @@ static uint64_t seen_generation;
 void mt_check_modules(struct mt_thread *t)
 {
     struct adds_subs now = {0, 0};
-    if (t->generation != seen_generation) {
+    int fresh = t->generation != seen_generation;
+    if (!mt_glibc_loader_walk_ok()) {
+        /* the loader's lock died with a thread of our parent: the module
+         * list as it was at fork is all this process will know */
+        if (fresh && mt_spin_lock(&modules_lock) == 0) {
+            seen_generation = t->generation;
+            mt_write_cached_modules(t);
+            mt_spin_unlock(&modules_lock);
+        }
+        return;
+    }
+    if (fresh) {
         /* a fork child's new trace starts without modules */
         seen_generation = t->generation;
         seen_counters.adds = seen_counters.subs = 0;
     }
-    mt_tls_internal++;
+    struct mt_internal in;
+    mt_internal_begin(&in);
     dl_iterate_phdr(read_counters, &now);
     if ((now.adds != seen_counters.adds || now.subs != seen_counters.subs) &&
         mt_spin_lock(&modules_lock) == 0) {
@@ -353,5 +415,5 @@ void mt_check_modules(struct mt_thread *t)
             mt_write_maps(t, MT_MAPS_DLOPEN);
         mt_spin_unlock(&modules_lock);
     }
-    mt_tls_internal--;
+    mt_internal_end(&in);
 }

@@ -1,9 +1,13 @@
 #include "options.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "log.h"
+#include "shim.h"
 
 struct mt_options mt_opt;
 
@@ -40,6 +44,44 @@ static const struct option_def options[] = {
     {"MTRACE_UNWIND", OPT_UINT, "0", 0, 1, U32(unwind),
      "0: frame pointers validated against DWARF, 1: DWARF (libunwind) only"},
 };
+
+/* The environment as the kernel gave it (/proc/self/environ), for a start
+ * so early that libc has not set `environ` yet (a .preinit_array function
+ * or an earlier library's constructor allocated).  Kept for good: option
+ * strings point into it. */
+static const char *early_env;
+static size_t early_env_len;
+
+static void load_early_env(void)
+{
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/environ", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    size_t cap = 1u << 20;
+    char *buf = mt_os_alloc(cap);
+    size_t n = 0;
+    ssize_t r;
+    while (buf && n + 1 < cap && (r = read(fd, buf + n, cap - 1 - n)) > 0)
+        n += (size_t)r;
+    syscall(SYS_close, fd);
+    if (buf) {
+        buf[n] = '\0';
+        early_env = buf;
+        early_env_len = n;
+    }
+}
+
+static const char *env_get(const char *name)
+{
+    extern char **environ;
+    if (environ)
+        return getenv(name);
+    size_t len = strlen(name);
+    for (size_t i = 0; i < early_env_len; i += strlen(early_env + i) + 1)
+        if (!strncmp(early_env + i, name, len) && early_env[i + len] == '=')
+            return early_env + i + len + 1;
+    return NULL;
+}
 
 static int parse_size(const char *s, uint64_t *out)
 {
@@ -98,15 +140,36 @@ static void store(const struct option_def *o, uint64_t v)
         *(uint64_t *)o->field = v;
 }
 
+/* A value as it may be shown in a one-line warning: printable, short. */
+static const char *printable(const char *s, char *buf, size_t cap)
+{
+    size_t n = 0;
+    for (; *s && n + 4 < cap; s++)
+        buf[n++] = (*s >= 0x20 && *s < 0x7f) ? *s : '?';
+    if (*s && n + 4 <= cap) {
+        memcpy(buf + n, "...", 3);
+        n += 3;
+    }
+    buf[n] = '\0';
+    return buf;
+}
+
 void mt_options_load(void)
 {
-    /* Quiet first, so that warnings about the other options obey it. */
-    const char *q = getenv("MTRACE_QUIET");
-    mt_opt.quiet = q && *q && strcmp(q, "0") != 0;
+    extern char **environ;
+    if (!environ)
+        load_early_env();
+    /* Quiet first, so that warnings about the other options obey it (a bad
+     * MTRACE_QUIET value itself is reported, with quiet off). */
+    uint64_t q = 0;
+    const char *qs = env_get("MTRACE_QUIET");
+    for (size_t i = 0; i < sizeof options / sizeof options[0]; i++)
+        if (!strcmp(options[i].name, "MTRACE_QUIET"))
+            mt_opt.quiet = qs && *qs && parse_value(&options[i], qs, &q) == 0 && q;
 
     for (size_t i = 0; i < sizeof options / sizeof options[0]; i++) {
         const struct option_def *o = &options[i];
-        const char *env = getenv(o->name);
+        const char *env = env_get(o->name);
         if (o->type == OPT_STRING) {
             *(const char **)o->field = (env && *env) ? env : o->def;
             continue;
@@ -118,8 +181,11 @@ void mt_options_load(void)
             continue;
         }
         if (parse_value(o, env, &v) || v < o->min || v > o->max) {
+            char shown[80];
             mt_warn("ignoring %s=%s: expected %s from %llu to %llu (%s); using %s",
-                    o->name, env, o->type == OPT_SIZE ? "a size like 64M" : "a number",
+                    o->name, printable(env, shown, sizeof shown),
+                    o->type == OPT_SIZE ? "a size like 64M"
+                    : o->type == OPT_BOOL ? "0 or 1" : "a number",
                     (unsigned long long)o->min, (unsigned long long)o->max, o->help, o->def);
             v = def;
         }

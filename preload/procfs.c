@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "mtrace/varint.h"
-#include "shim.h"
+#include "writer.h"
 
 /* Reads a whole /proc file into *buf (grown as needed; *cap in bytes). */
 static size_t read_proc(const char *path, char **buf, size_t *cap)
@@ -43,6 +43,14 @@ static char *scratch;        /* shared read buffer, guarded by scratch_lock */
 static size_t scratch_cap;
 static mt_spin scratch_lock;
 
+/* An info record; in ring mode also kept for re-emission (ring.c). */
+static void info_record(struct mt_thread *t, unsigned kind, const void *data, size_t len)
+{
+    const uint8_t *rec = mt_record_info(t, kind, data, len);
+    if (rec)
+        mt_ring_blob_add(MT_BLOB_INFO, rec, (size_t)(mt_cursor_of(t)->pos - rec));
+}
+
 /* glibc malloc settings from the environment: MALLOC_*_ variables and
  * GLIBC_TUNABLES, as "NAME=value" lines. */
 static void write_tunables(struct mt_thread *t)
@@ -60,21 +68,48 @@ static void write_tunables(struct mt_thread *t)
         n += len;
         buf[n++] = '\n';
     }
-    mt_record_info(t, MT_INFO_TUNABLES, buf, n);
+    info_record(t, MT_INFO_TUNABLES, buf, n);
 }
 
 void mt_write_process_info(struct mt_thread *t)
 {
     if (mt_spin_lock(&scratch_lock))
         return;
+    mt_ring_blob_clear(MT_BLOB_INFO);
     size_t n = read_proc("/proc/self/cmdline", &scratch, &scratch_cap);
-    mt_record_info(t, MT_INFO_CMDLINE, scratch, n);
+    if (n > mt_writer_max_record() / 2)
+        n = mt_writer_max_record() / 2; /* ring slots are small */
+    info_record(t, MT_INFO_CMDLINE, scratch, n);
     mt_spin_unlock(&scratch_lock);
     char exe[4096];
     ssize_t e = readlink("/proc/self/exe", exe, sizeof exe);
     if (e > 0)
-        mt_record_info(t, MT_INFO_EXE, exe, (size_t)e);
+        info_record(t, MT_INFO_EXE, exe, (size_t)e);
     write_tunables(t);
+}
+
+/* Threads of this process: field 20 of /proc/self/stat (0 if unknown). */
+unsigned mt_proc_thread_count(void)
+{
+    char buf[1024];
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/stat", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    syscall(SYS_close, fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    char *p = buf + n;
+    while (p > buf && p[-1] != ')') /* the command name may hold spaces */
+        p--;
+    unsigned field = 2, count = 0;
+    for (; *p && field < 20; p++)
+        if (*p == ' ')
+            field++;
+    while (*p >= '0' && *p <= '9')
+        count = count * 10 + (unsigned)(*p++ - '0');
+    return count;
 }
 
 void mt_write_maps(struct mt_thread *t, unsigned reason)
@@ -83,6 +118,13 @@ void mt_write_maps(struct mt_thread *t, unsigned reason)
     if (mt_spin_lock(&scratch_lock))
         return;
     size_t n = read_proc(path, &scratch, &scratch_cap);
+    size_t max = mt_writer_max_record() - 1 - 3 * MT_VARINT_MAX;
+    if (n > max) {
+        /* a ring slot is smaller than the text: keep the whole lines that fit */
+        n = max;
+        while (n && scratch[n - 1] != '\n')
+            n--;
+    }
     if (n)
         mt_record_blob(t, MT_TAG_MAPS, reason, scratch, n);
     mt_spin_unlock(&scratch_lock);
@@ -163,11 +205,12 @@ static int module_cb(struct dl_phdr_info *info, size_t size, void *data)
     o += pathlen;
     struct mt_cursor *c = mt_cursor_of(ctx->t);
     size_t len = (size_t)(o - rec);
-    uint8_t *w = mt_reserve(ctx->t, c, 1 + len, mt_ticks());
-    if (w) {
-        *w = MT_TAG_MODULE;
-        memcpy(w + 1, rec, len);
-        mt_commit(c, w + 1 + len);
+    uint8_t *dst = mt_reserve(ctx->t, c, 1 + len, mt_ticks());
+    if (dst) {
+        *dst = MT_TAG_MODULE;
+        memcpy(dst + 1, rec, len);
+        mt_commit(c, dst + 1 + len);
+        mt_ring_blob_add(MT_BLOB_MODULES, dst, 1 + len);
     }
     return 0;
 }
@@ -175,7 +218,9 @@ static int module_cb(struct dl_phdr_info *info, size_t size, void *data)
 void mt_write_modules(struct mt_thread *t)
 {
     struct module_ctx ctx = {t};
-    mt_tls_internal++;
+    struct mt_internal in;
+    mt_internal_begin(&in);
+    mt_ring_blob_clear(MT_BLOB_MODULES);
     dl_iterate_phdr(module_cb, &ctx);
-    mt_tls_internal--;
+    mt_internal_end(&in);
 }

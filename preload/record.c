@@ -84,17 +84,19 @@ int mt_record_stack(struct mt_thread *t, uint32_t id, const uintptr_t *frames, u
     return 0;
 }
 
-/* Length-prefixed payloads: TAG_INFO (uv kind) and TAG_MAPS (sv dt, uv reason). */
-static void record_payload(struct mt_thread *t, unsigned tag, unsigned kind,
-                           const void *data, size_t len)
+/* Length-prefixed payloads: TAG_INFO (uv kind) and TAG_MAPS (sv dt, uv reason).
+ * Returns where the record starts in the chunk (it ends at the cursor). */
+static const uint8_t *record_payload(struct mt_thread *t, unsigned tag, unsigned kind,
+                                     const void *data, size_t len)
 {
     struct mt_cursor *c = mt_cursor_of(t);
     uint64_t now = mt_ticks();
     uint8_t *o = mt_reserve(t, c, 1 + 3 * MT_VARINT_MAX + len, now);
     if (!o) {
         mt_lost_event();
-        return;
+        return NULL;
     }
+    const uint8_t *start = o;
     *o++ = (uint8_t)tag;
     if (tag != MT_TAG_INFO) {
         o = mt_put_sv(o, (int64_t)(now - c->last_ticks));
@@ -104,11 +106,13 @@ static void record_payload(struct mt_thread *t, unsigned tag, unsigned kind,
     o = mt_put_uv(o, len);
     memcpy(o, data, len);
     mt_commit(c, o + len);
+    return start;
 }
 
-void mt_record_info(struct mt_thread *t, unsigned kind, const void *data, size_t len)
+const uint8_t *mt_record_info(struct mt_thread *t, unsigned kind, const void *data,
+                              size_t len)
 {
-    record_payload(t, MT_TAG_INFO, kind, data, len);
+    return record_payload(t, MT_TAG_INFO, kind, data, len);
 }
 
 void mt_record_blob(struct mt_thread *t, unsigned tag, unsigned reason,

@@ -33,6 +33,8 @@ struct mt_thread {
     uint32_t tid;
     uint32_t level;           /* hook nesting depth */
     uint64_t generation;      /* mt_generation when attached (fork resets) */
+    uint32_t stale;           /* bit L: cur[L] belongs to the parent's trace
+                                 (a fork inside a signal handler) */
     struct mt_cursor cur[MT_LEVELS];
     struct mt_thread *next;   /* free list of exited threads' states */
 };
@@ -49,6 +51,7 @@ struct mt_real {
     void *(*valloc)(size_t);
     void *(*pvalloc)(size_t);
     pid_t (*fork)(void);
+    pid_t (*fork_)(void);  /* _Fork */
     int (*execve)(const char *, char *const[], char *const[]);
     int (*execvpe)(const char *, char *const[], char *const[]);
     int (*fexecve)(int, char *const[], char *const[]);
@@ -74,9 +77,27 @@ extern __thread struct mt_thread *mt_tls_self MT_HIDDEN;
 
 void mt_init(void) MT_HIDDEN;
 void mt_finalize(uint32_t end_state, int code) MT_HIDDEN;
+/* A fork child that has not opened its own trace yet (see thread.c). */
+int mt_fork_child_pending(void) MT_HIDDEN;
+void mt_after_fork_child(void) MT_HIDDEN;
+
+/* ---- internal sections and the fork gate (gate.c) ---- */
+struct mt_internal {
+    uint64_t old_mask;
+    int masked;
+};
+/* The shim's own work inside a hook: allocations pass through, signals are
+ * held, fork waits.  Sections nest. */
+void mt_internal_begin(struct mt_internal *s) MT_HIDDEN;
+void mt_internal_end(struct mt_internal *s) MT_HIDDEN;
+void mt_gate_close(void) MT_HIDDEN;
+void mt_gate_open(void) MT_HIDDEN;
+void mt_gate_after_fork_child(void) MT_HIDDEN;
+extern __thread int mt_tls_forker MT_HIDDEN; /* this thread is inside fork() */
 
 /* ---- thread states (thread.c) ---- */
 struct mt_thread *mt_thread_attach(void) MT_HIDDEN;
+void mt_thread_fix_stale(struct mt_thread *t) MT_HIDDEN;
 void mt_threads_after_fork(void) MT_HIDDEN;
 unsigned mt_threads_live(void) MT_HIDDEN;
 extern unsigned mt_live_threads MT_HIDDEN;
@@ -104,6 +125,8 @@ static inline struct mt_thread *mt_hook_enter(void)
         return NULL;
     t->level++;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    if (MT_UNLIKELY(t->stale))
+        mt_thread_fix_stale(t);
     return t;
 }
 
@@ -122,6 +145,8 @@ static inline struct mt_cursor *mt_cursor_of(struct mt_thread *t)
 int mt_writer_open(void) MT_HIDDEN;
 void mt_writer_abandon(void) MT_HIDDEN;     /* fork child: drop parent's file */
 void mt_writer_finish(void) MT_HIDDEN;
+void mt_cursor_release(struct mt_cursor *c) MT_HIDDEN;
+size_t mt_writer_max_record(void) MT_HIDDEN;  /* bytes one record may take */
 extern struct mt_file_header *mt_header MT_HIDDEN;
 /* Makes room for `need` bytes at the cursor; NULL if the trace is full. */
 uint8_t *mt_cursor_claim(struct mt_thread *t, struct mt_cursor *c, size_t need,
@@ -152,16 +177,23 @@ static inline uint64_t mt_ticks(void) { return __rdtsc(); }
 static inline uint64_t mt_ticks(void) { return mt_ns_now(); }
 #endif
 
-/* The timestamp of an event.  A clock read costs ~15 ns here; while the
- * process has one thread, order needs none (the stream is the order), so the
+/* The timestamp of an event.  A clock read costs ~15 ns here; while only one
+ * stream is being written, order needs none (the stream is the order), so the
  * clock is read every 32nd event and the previous reading reused between.
  * A reused reading is always older than the truth, so a free logged this way
- * still sorts before another thread's later reuse of the address. */
+ * still sorts before another stream's later reuse of the address.
+ * "One stream" means one thread AND the same cursor as the last clock read:
+ * a signal handler that interrupts a hook writes to another level's chunk,
+ * and a thread that exits leaves the field to one thread again; either way
+ * the next event reads the clock (mt_last_cursor). */
+extern struct mt_cursor *mt_last_cursor MT_HIDDEN;
 static inline uint64_t mt_event_ticks(struct mt_cursor *c)
 {
     if (__atomic_load_n(&mt_live_threads, __ATOMIC_RELAXED) > 1 || !c->chunk ||
-        (++c->coarse & 31) == 0)
+        (++c->coarse & 31) == 0 || mt_last_cursor != c) {
+        mt_last_cursor = c;
         return mt_ticks();
+    }
     return c->last_ticks;
 }
 
@@ -171,8 +203,9 @@ void mt_record_alloc(struct mt_thread *t, unsigned kind, void *p, size_t size,
 void mt_record_free(struct mt_thread *t, void *p) MT_HIDDEN;
 void mt_record_realloc(struct mt_thread *t, void *old, void *p, size_t size,
                        uint32_t stack) MT_HIDDEN;
-void mt_record_info(struct mt_thread *t, unsigned kind, const void *data,
-                    size_t len) MT_HIDDEN;
+/* Returns where the record starts in the chunk (NULL if lost). */
+const uint8_t *mt_record_info(struct mt_thread *t, unsigned kind, const void *data,
+                              size_t len) MT_HIDDEN;
 void mt_record_blob(struct mt_thread *t, unsigned tag, unsigned reason,
                     const void *data, size_t len) MT_HIDDEN;
 int mt_record_stack(struct mt_thread *t, uint32_t id, const uintptr_t *frames,
@@ -192,6 +225,11 @@ void mt_write_maps(struct mt_thread *t, unsigned reason) MT_HIDDEN;
 /* Re-records modules and maps if the loader's object list changed (dlopen,
  * dlclose) since the last look.  Cheap enough for cold paths only. */
 void mt_check_modules(struct mt_thread *t) MT_HIDDEN;
+/* Writes the module records last written (after fork, when the loader's
+ * list cannot be walked). */
+void mt_write_cached_modules(struct mt_thread *t) MT_HIDDEN;
+/* Threads in the process (/proc/self/stat), 0 if unknown. */
+unsigned mt_proc_thread_count(void) MT_HIDDEN;
 
 /* ---- memory the shim owns (os.c): mmap'd, never the program's malloc ---- */
 void *mt_os_alloc(size_t bytes) MT_HIDDEN;

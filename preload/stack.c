@@ -10,15 +10,18 @@
  * unwinding or hashing: one load and compare per frame. */
 #include <string.h>
 
+#include "glibc.h"
+#include "mtrace/varint.h"
 #include "options.h"
-#include "shim.h"
 #include "unwind.h"
+#include "writer.h"
 
 struct slot {
     uint64_t hash;
     uint64_t off;   /* frames start in the pool */
     uint32_t id;    /* 0 = empty */
     uint32_t n;
+    uint64_t seq;   /* ring mode: 1 + chunk sequence it was last written in */
 };
 
 #define RECENT_SLOTS 256
@@ -28,6 +31,7 @@ struct recent {
     uintptr_t ip0, sp0;  /* the first frame */
     uint32_t id;         /* 0: empty */
     uint32_t n;
+    uint64_t seq;        /* ring mode: as slot.seq */
     uintptr_t ip[RECENT_FRAMES];
     uintptr_t sp[RECENT_FRAMES];
 };
@@ -120,6 +124,24 @@ static int grow_pool(struct mt_intern *in, size_t need)
     return 0;
 }
 
+/* Bytes of the records a hook writes after its stack: the event and the
+ * heap events that carry the same stack id (an mmap record holds a path). */
+#define EVENT_ROOM 1280
+
+/* Ring mode: a chunk that holds an event also holds its stack, since older
+ * chunks are overwritten first.  Makes room for the stack and the event in
+ * the current chunk and writes the stack there unless it already is. */
+static void ring_place(struct mt_thread *t, uint32_t id, const uintptr_t *f, unsigned n,
+                       uint64_t *seq)
+{
+    struct mt_cursor *c = mt_cursor_of(t);
+    if (!mt_reserve(t, c, 1 + (2 + (size_t)n) * MT_VARINT_MAX + EVENT_ROOM, mt_ticks()))
+        return; /* the event will be counted as lost */
+    uint64_t here = c->chunk->seq + 1;
+    if (*seq != here && mt_record_stack(t, id, f, n) == 0)
+        *seq = here;
+}
+
 static uint32_t intern(struct mt_thread *t, const uintptr_t *f, unsigned n)
 {
     struct mt_cursor *c = mt_cursor_of(t);
@@ -135,8 +157,11 @@ static uint32_t intern(struct mt_thread *t, const uintptr_t *f, unsigned n)
         struct slot *s = &in->slots[i];
         if (!s->id)
             break;
-        if (s->hash == h && s->n == n && !memcmp(in->pool + s->off, f, n * sizeof *f))
+        if (s->hash == h && s->n == n && !memcmp(in->pool + s->off, f, n * sizeof *f)) {
+            if (MT_UNLIKELY(mt_w.ring))
+                ring_place(t, s->id, f, n, &s->seq);
             return s->id;
+        }
         i = (i + 1) & in->mask;
     }
     /* New stack: give it an id and write it before any event uses it.  A
@@ -145,12 +170,19 @@ static uint32_t intern(struct mt_thread *t, const uintptr_t *f, unsigned n)
     if (in->pool_used + n > in->pool_cap && grow_pool(in, n))
         return 0;
     uint32_t id = __atomic_fetch_add(&next_stack_id, 1, __ATOMIC_RELAXED);
-    if (mt_record_stack(t, id, f, n))
+    uint64_t seq = 0;
+    if (MT_UNLIKELY(mt_w.ring)) {
+        ring_place(t, id, f, n, &seq);
+        if (!seq)
+            return 0;
+    } else if (mt_record_stack(t, id, f, n)) {
         return 0;
+    }
     struct slot *s = &in->slots[i];
     s->hash = h;
     s->id = id;
     s->n = n;
+    s->seq = seq;
     s->off = in->pool_used;
     memcpy(in->pool + in->pool_used, f, n * sizeof *f);
     in->pool_used += n;
@@ -180,7 +212,7 @@ uint32_t mt_stack_here(struct mt_thread *t)
 {
     uintptr_t frames[MT_MAX_DEPTH], sps[MT_MAX_DEPTH];
     unsigned max = mt_opt.depth;
-    if (MT_UNLIKELY(mt_opt.unwind == 1)) {
+    if (MT_UNLIKELY(mt_opt.unwind == 1) && mt_glibc_loader_walk_ok()) {
         unsigned n = mt_unwind_dwarf(frames, max);
         return n ? intern(t, frames, n) : 0;
     }
@@ -191,8 +223,11 @@ uint32_t mt_stack_here(struct mt_thread *t)
     struct recent *r = NULL;
     if (MT_LIKELY(in && in->recent)) {
         r = recent_slot(in, start.ip, start.sp);
-        if (recent_matches(r, start.ip, start.sp))
+        if (recent_matches(r, start.ip, start.sp)) {
+            if (MT_UNLIKELY(mt_w.ring))
+                ring_place(t, r->id, r->ip, r->n, &r->seq);
             return r->id;
+        }
     }
     unsigned n = mt_unwind_from(&start, frames, sps, max);
     if (!n)
@@ -208,6 +243,8 @@ uint32_t mt_stack_here(struct mt_thread *t)
             r->ip0 = start.ip;
             r->sp0 = start.sp;
             r->n = n;
+            /* intern() left the stack in the current chunk (ring mode) */
+            r->seq = mt_w.ring && c->chunk ? c->chunk->seq + 1 : 0;
             memcpy(r->ip, frames, n * sizeof *frames);
             memcpy(r->sp, sps, n * sizeof *sps);
             __atomic_signal_fence(__ATOMIC_SEQ_CST);

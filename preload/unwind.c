@@ -18,6 +18,7 @@
 #include <string.h>
 #include <ucontext.h>
 
+#include "glibc.h"
 #include "options.h"
 #include "shim.h"
 #include "unwind.h"
@@ -67,6 +68,8 @@ static inline size_t verdict_hash(uintptr_t ra)
 
 static inline unsigned verdict_of(uintptr_t ra)
 {
+    if (MT_UNLIKELY(!verdicts))
+        return VERDICT_UNKNOWN; /* MTRACE_UNWIND=1 fell back to the first frame */
     size_t i = verdict_hash(ra);
     for (unsigned probe = 0; probe < 8; probe++, i = (i + 1) & (VERDICT_SLOTS - 1)) {
         uintptr_t k = __atomic_load_n(&verdicts[i].ra, __ATOMIC_ACQUIRE);
@@ -198,27 +201,36 @@ unsigned mt_unwind_from(const struct mt_frame *start, uintptr_t *ips, uintptr_t 
         bp = *(uintptr_t *)bp;
         ip = nip;
     }
-    /* DWARF for the rest, learning verdicts on the way. */
-    mt_tls_internal++;
+    if (!mt_glibc_loader_walk_ok())
+        return n; /* libunwind would wait forever for the loader's lock */
+    /* DWARF for the rest, learning verdicts on the way.  In a section:
+     * libunwind's per-thread cache is not safe against a signal handler's
+     * hook unwinding on the same thread, nor its locks against fork. */
+    struct mt_internal in;
+    mt_internal_begin(&in);
     unsigned k = dwarf_tail(ip, sp, bp, ips + n, sps + n, max - n);
-    mt_tls_internal--;
+    mt_internal_end(&in);
     return n + k;
 }
 
 unsigned mt_unwind_dwarf(uintptr_t *frames, unsigned max)
 {
-    mt_tls_internal++;
+    if (!mt_glibc_loader_walk_ok())
+        return 0;
+    struct mt_internal in;
+    mt_internal_begin(&in);
     unsigned n = unwind_dwarf_only(frames, max);
-    mt_tls_internal--;
+    mt_internal_end(&in);
     return n;
 }
 
 void mt_unwind_init(void)
 {
-    mt_tls_internal++;
+    struct mt_internal in;
+    mt_internal_begin(&in);
     dl_iterate_phdr(find_self, (void *)(uintptr_t)&mt_unwind_init);
     unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
     if (mt_opt.unwind == 0)
         verdicts = mt_os_alloc(VERDICT_SLOTS * sizeof *verdicts);
-    mt_tls_internal--;
+    mt_internal_end(&in);
 }

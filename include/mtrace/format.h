@@ -71,7 +71,10 @@ struct mt_file_header {
     uint64_t initial_brk;      /* program break when tracing started */
     uint64_t ticks_last;       /* latest clock pair, refreshed at each chunk */
     uint64_t ns_last;          /* claim, for calibrating unfinished traces */
-    uint64_t reserved[14];
+    uint64_t ring_start_ticks; /* ring mode: a chunk was overwritten whose last
+                                  record was at this time; every event from
+                                  then on is in the file (0: none lost) */
+    uint64_t reserved[13];
 };
 
 struct mt_chunk_header {

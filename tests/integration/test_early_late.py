@@ -1,0 +1,31 @@
+"""Allocations before the shim's constructor runs (a .preinit_array function,
+a library preloaded ahead of libmtrace.so), in other libraries' constructors
+and destructors, and after main returns (atexit, static destructors)."""
+import unittest
+
+import mtt
+
+
+class EarlyLate(unittest.TestCase):
+    def test_every_phase_recorded(self):
+        early = mtt.prog("libmt_early.so")
+        with mtt.Workdir() as d:
+            cp, traces = mtt.run_traced([mtt.prog("early_late")], d,
+                                        extra_env={"LD_PRELOAD": f"{early} {mtt.LIB}"})
+            self.assertEqual(len(traces), 1, traces)  # MTRACE_OUT honoured before libc init
+            rep = mtt.report_json(traces[0])
+        got = {}
+        for l in rep["leaks"]:
+            fns = [f["function"] for f in l["frames"]]
+            got[l["bytes"]] = (l["blocks"], fns)
+        expected = {2000: "preinit_alloc", 2001: "early_ctor_alloc", 2002: "helper_ctor_alloc",
+                    2003: "helper_dtor_alloc", 2004: "atexit_alloc", 2005: "dtor_alloc"}
+        for size, fn in expected.items():
+            self.assertIn(size, got, (size, fn, got))
+            self.assertEqual(got[size][0], 1)
+            self.assertIn(fn, got[size][1])
+        self.assertEqual(rep["process"]["end_state"], "exit")
+
+
+if __name__ == "__main__":
+    mtt.main()
