@@ -120,7 +120,12 @@ int main(int argc, char **argv)
         if (pid == 0) {
             free(chain_b(0x5a5au ^ (unsigned)i * 31u, 16));
             child_leak(i);
-            exit(0);
+            /* _exit, not exit: in the child of a multi-threaded process
+             * exit() can block for ever on glibc's __exit_funcs_lock, which
+             * a parent thread inside dlclose (__cxa_finalize) held at the
+             * fork (seen under load: the child stuck in __run_exit_handlers,
+             * with or without mtrace). */
+            _exit(0);
         }
         if (wait_deadline(pid, i)) {
             say(2, "fork_stress: child %d failed\n", i);
