@@ -1,4 +1,5 @@
 #include <dlfcn.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "glibc.h"
@@ -6,18 +7,26 @@
 #include "mtrace/varint.h"
 #include "shim.h"
 
-uintptr_t mt_heap_last_brk; /* the break as of our last look */
+uintptr_t mt_heap_last_brk; /* glibc's cached break as of our last look */
+static uintptr_t initial_brk; /* the kernel's break when tracing began */
 
+/* glibc's cached break is NULL until its first brk/sbrk: malloc has not
+ * touched the heap yet.  Then ask the kernel (brk(0) changes nothing and,
+ * made as a raw system call, does not touch glibc's cache either), so the
+ * first growth is recorded from the real initial break, not from 0. */
 uintptr_t mt_heap_current_brk(void)
 {
-    if (mt_glibc_curbrk)
+    if (mt_glibc_curbrk && *mt_glibc_curbrk)
         return (uintptr_t)*mt_glibc_curbrk;
-    return mt_real.sbrk ? (uintptr_t)mt_real.sbrk(0) : 0;
+    return (uintptr_t)syscall(SYS_brk, 0);
 }
 
+/* mt_heap_last_brk follows glibc's cache, so the inline check stays one
+ * load and compare even before malloc first moves the break (0 == 0). */
 void mt_heap_init(void)
 {
-    mt_heap_last_brk = mt_heap_current_brk();
+    initial_brk = mt_heap_current_brk();
+    mt_heap_last_brk = mt_glibc_curbrk ? (uintptr_t)*mt_glibc_curbrk : initial_brk;
 }
 
 static void record_brk(struct mt_thread *t, uintptr_t old, uintptr_t now, unsigned cause,
@@ -71,11 +80,14 @@ static void record_chunk_map(struct mt_thread *t, unsigned op, uintptr_t addr, u
  * thread reports each move. */
 void mt_heap_brk_moved(struct mt_thread *t, unsigned cause, uint32_t stack)
 {
-    uintptr_t now = mt_heap_current_brk();
+    uintptr_t now = mt_glibc_curbrk ? (uintptr_t)*mt_glibc_curbrk : mt_heap_current_brk();
     uintptr_t old = __atomic_load_n(&mt_heap_last_brk, __ATOMIC_RELAXED);
-    if (now != old && __atomic_compare_exchange_n(&mt_heap_last_brk, &old, now, 0,
-                                                  __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-        record_brk(t, old, now, cause, stack);
+    if (now == old || !__atomic_compare_exchange_n(&mt_heap_last_brk, &old, now, 0,
+                                                   __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        return;
+    uintptr_t from = old ? old : initial_brk; /* glibc's first look at the break */
+    if (now && now != from)
+        record_brk(t, from, now, cause, stack);
 }
 
 void mt_heap_note_brk(struct mt_thread *t, unsigned cause, uint32_t stack)
