@@ -1,7 +1,8 @@
 /* What the analyzer needs to place and symbolise addresses offline: the
  * command line, the loaded modules with their build-ids, and snapshots of
- * /proc/self/maps.  Read with open/read into the shim's own memory. */
+ * /proc/self/maps.  Read with open/read straight into the trace. */
 #include <elf.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <link.h>
 #include <string.h>
@@ -11,37 +12,70 @@
 #include "mtrace/varint.h"
 #include "shim.h"
 
-/* Reads a whole /proc file into *buf (grown as needed; *cap in bytes). */
-static size_t read_proc(const char *path, char **buf, size_t *cap)
+/* Bytes of a length varint written before the length is known: a padded
+ * (overlong) LEB128 encoding, which every reader decodes as usual. */
+#define PADDED_LEN_BYTES 5
+
+static uint8_t *put_padded_len(uint8_t *o, uint64_t v)
 {
-    int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    size_t len = 0;
-    for (;;) {
-        if (len == *cap) {
-            size_t ncap = *cap ? *cap * 2 : 65536;
-            char *nb = mt_os_alloc(ncap);
-            if (!nb)
-                break;
-            if (*buf)
-                memcpy(nb, *buf, len);
-            mt_os_free(*buf, *cap);
-            *buf = nb;
-            *cap = ncap;
-        }
-        ssize_t r = read(fd, *buf + len, *cap - len);
-        if (r <= 0)
-            break;
-        len += (size_t)r;
+    for (int i = 0; i < PADDED_LEN_BYTES - 1; i++) {
+        *o++ = (uint8_t)(v | 0x80);
+        v >>= 7;
     }
-    syscall(SYS_close, fd);
-    return len;
+    *o++ = (uint8_t)(v & 0x7f);
+    return o;
 }
 
-static char *scratch;        /* shared read buffer, guarded by scratch_lock */
-static size_t scratch_cap;
-static mt_spin scratch_lock;
+/* Copies a whole /proc file into one record (TAG_INFO: uv kind; TAG_MAPS:
+ * sv dt, uv reason; then uv length and the bytes), reading straight into the
+ * trace's shared mapping.  No buffer of our own: one that grew while we read
+ * /proc/self/smaps would change the very address space being described.
+ * The room is a guess; a file that does not fit is read again into four
+ * times the room (the unused claim is left behind, uncommitted). */
+static void record_proc_file(struct mt_thread *t, const char *path, unsigned tag,
+                             unsigned kind)
+{
+    static size_t guess = 64 * 1024;
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    size_t room = __atomic_load_n(&guess, __ATOMIC_RELAXED);
+    for (int attempt = 0; attempt < 6; attempt++, room *= 4) {
+        if (attempt && syscall(SYS_lseek, fd, 0, SEEK_SET) != 0)
+            break;
+        struct mt_cursor *c = mt_cursor_of(t);
+        uint64_t now = mt_ticks();
+        uint8_t *o = mt_reserve(t, c, 1 + 2 * MT_VARINT_MAX + PADDED_LEN_BYTES + room, now);
+        if (!o) {
+            mt_lost_event();
+            break;
+        }
+        *o++ = (uint8_t)tag;
+        if (tag != MT_TAG_INFO)
+            o = mt_put_sv(o, (int64_t)(now - c->last_ticks));
+        o = mt_put_uv(o, kind);
+        uint8_t *lenp = o, *data = o + PADDED_LEN_BYTES;
+        size_t len = 0;
+        while (len < room) {
+            ssize_t r = read(fd, data + len, room - len);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r <= 0)
+                break;
+            len += (size_t)r;
+        }
+        if (len == room)
+            continue; /* perhaps more: again, with more room */
+        if (room > __atomic_load_n(&guess, __ATOMIC_RELAXED))
+            __atomic_store_n(&guess, room, __ATOMIC_RELAXED);
+        put_padded_len(lenp, len);
+        if (tag != MT_TAG_INFO)
+            c->last_ticks = now;
+        mt_commit(c, data + len);
+        break;
+    }
+    syscall(SYS_close, fd);
+}
 
 /* glibc malloc settings from the environment: MALLOC_*_ variables and
  * GLIBC_TUNABLES, as "NAME=value" lines. */
@@ -65,11 +99,7 @@ static void write_tunables(struct mt_thread *t)
 
 void mt_write_process_info(struct mt_thread *t)
 {
-    if (mt_spin_lock(&scratch_lock))
-        return;
-    size_t n = read_proc("/proc/self/cmdline", &scratch, &scratch_cap);
-    mt_record_info(t, MT_INFO_CMDLINE, scratch, n);
-    mt_spin_unlock(&scratch_lock);
+    record_proc_file(t, "/proc/self/cmdline", MT_TAG_INFO, MT_INFO_CMDLINE);
     char exe[4096];
     ssize_t e = readlink("/proc/self/exe", exe, sizeof exe);
     if (e > 0)
@@ -80,12 +110,7 @@ void mt_write_process_info(struct mt_thread *t)
 void mt_write_maps(struct mt_thread *t, unsigned reason)
 {
     const char *path = reason == MT_MAPS_SMAPS_EXIT ? "/proc/self/smaps" : "/proc/self/maps";
-    if (mt_spin_lock(&scratch_lock))
-        return;
-    size_t n = read_proc(path, &scratch, &scratch_cap);
-    if (n)
-        mt_record_blob(t, MT_TAG_MAPS, reason, scratch, n);
-    mt_spin_unlock(&scratch_lock);
+    record_proc_file(t, path, MT_TAG_MAPS, reason);
 }
 
 struct module_ctx {

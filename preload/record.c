@@ -84,35 +84,18 @@ int mt_record_stack(struct mt_thread *t, uint32_t id, const uintptr_t *frames, u
     return 0;
 }
 
-/* Length-prefixed payloads: TAG_INFO (uv kind) and TAG_MAPS (sv dt, uv reason). */
-static void record_payload(struct mt_thread *t, unsigned tag, unsigned kind,
-                           const void *data, size_t len)
+/* A length-prefixed payload: TAG_INFO, uv kind, uv len, bytes. */
+void mt_record_info(struct mt_thread *t, unsigned kind, const void *data, size_t len)
 {
     struct mt_cursor *c = mt_cursor_of(t);
-    uint64_t now = mt_ticks();
-    uint8_t *o = mt_reserve(t, c, 1 + 3 * MT_VARINT_MAX + len, now);
+    uint8_t *o = mt_reserve(t, c, 1 + 2 * MT_VARINT_MAX + len, mt_ticks());
     if (!o) {
         mt_lost_event();
         return;
     }
-    *o++ = (uint8_t)tag;
-    if (tag != MT_TAG_INFO) {
-        o = mt_put_sv(o, (int64_t)(now - c->last_ticks));
-        c->last_ticks = now;
-    }
+    *o++ = MT_TAG_INFO;
     o = mt_put_uv(o, kind);
     o = mt_put_uv(o, len);
     memcpy(o, data, len);
     mt_commit(c, o + len);
-}
-
-void mt_record_info(struct mt_thread *t, unsigned kind, const void *data, size_t len)
-{
-    record_payload(t, MT_TAG_INFO, kind, data, len);
-}
-
-void mt_record_blob(struct mt_thread *t, unsigned tag, unsigned reason,
-                    const void *data, size_t len)
-{
-    record_payload(t, tag, reason, data, len);
 }

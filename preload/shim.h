@@ -173,8 +173,6 @@ void mt_record_realloc(struct mt_thread *t, void *old, void *p, size_t size,
                        uint32_t stack) MT_HIDDEN;
 void mt_record_info(struct mt_thread *t, unsigned kind, const void *data,
                     size_t len) MT_HIDDEN;
-void mt_record_blob(struct mt_thread *t, unsigned tag, unsigned reason,
-                    const void *data, size_t len) MT_HIDDEN;
 int mt_record_stack(struct mt_thread *t, uint32_t id, const uintptr_t *frames,
                     unsigned n) MT_HIDDEN;
 
