@@ -52,6 +52,9 @@ static void record_brk(struct mt_thread *t, uintptr_t old, uintptr_t now, unsign
 static void record_chunk_map(struct mt_thread *t, unsigned op, uintptr_t addr, uintptr_t len,
                              uintptr_t naddr, uintptr_t nlen, unsigned cause, uint32_t stack)
 {
+    unsigned flags = 0x22; /* MAP_PRIVATE|MAP_ANONYMOUS */
+    if (op == MT_MAP_ARENA_HEAP)
+        flags |= 0x4000;   /* |MAP_NORESERVE, as glibc reserves a heap */
     struct mt_cursor *c = mt_cursor_of(t);
     uint64_t ticks = mt_ticks();
     uint8_t *o = mt_reserve(t, c, 1 + 11 * MT_VARINT_MAX, ticks);
@@ -67,7 +70,7 @@ static void record_chunk_map(struct mt_thread *t, unsigned op, uintptr_t addr, u
     o = mt_put_uv(o, naddr);
     o = mt_put_uv(o, nlen);
     o = mt_put_uv(o, 3);    /* PROT_READ|PROT_WRITE */
-    o = mt_put_uv(o, 0x22); /* MAP_PRIVATE|MAP_ANONYMOUS */
+    o = mt_put_uv(o, flags);
     o = mt_put_uv(o, cause);
     o = mt_put_uv(o, stack);
     o = mt_put_uv(o, 0);    /* no path */
@@ -102,6 +105,49 @@ void mt_heap_chunk_mapped(struct mt_thread *t, unsigned cause, const void *p, ui
         record_chunk_map(t, MT_MAP_CHUNK_MMAP, start, len, 0, 0, cause, stack);
 }
 
+/* Thread-arena heaps recorded so far (a heap is recorded once; if the
+ * table is full, again by each thread that meets it: the analyzer merges). */
+#define ARENA_HEAPS 64
+static uintptr_t arena_heaps[ARENA_HEAPS];
+static __thread uintptr_t last_arena_heap; /* this thread's, as of its last block */
+
+static int arena_heap_is_new(uintptr_t base)
+{
+    for (unsigned i = 0; i < ARENA_HEAPS; i++) {
+        uintptr_t v = __atomic_load_n(&arena_heaps[i], __ATOMIC_RELAXED);
+        while (!v) {
+            if (__atomic_compare_exchange_n(&arena_heaps[i], &v, base, 0, __ATOMIC_RELAXED,
+                                            __ATOMIC_RELAXED))
+                return 1;
+        }
+        if (v == base)
+            return 0;
+    }
+    return 1;
+}
+
+/* A fork child writes a new trace: its heaps are news again. */
+void mt_heap_after_fork(void)
+{
+    for (unsigned i = 0; i < ARENA_HEAPS; i++)
+        arena_heaps[i] = 0;
+    last_arena_heap = 0;
+}
+
+/* A block served by a thread arena: the first time its heap is met, record
+ * the heap (glibc made it with mmap(2 x HEAP_MAX, PROT_NONE), munmap of the
+ * unaligned ends and mprotect: one record says what that left). */
+void mt_heap_in_arena(struct mt_thread *t, unsigned cause, const void *p, uint32_t stack)
+{
+    uintptr_t base, size;
+    if (((uintptr_t)p & ~(MT_GLIBC_HEAP_MAX - 1)) == last_arena_heap ||
+        !mt_glibc_arena_heap(p, &base, &size))
+        return;
+    last_arena_heap = base;
+    if (arena_heap_is_new(base))
+        record_chunk_map(t, MT_MAP_ARENA_HEAP, base, MT_GLIBC_HEAP_MAX, 0, size, cause, stack);
+}
+
 void mt_heap_chunk_unmapped(struct mt_thread *t, const struct mt_heap_before *hb)
 {
     record_chunk_map(t, MT_MAP_CHUNK_MUNMAP, hb->map_start, hb->map_len, 0, 0, MT_CAUSE_FREE, 0);
@@ -112,6 +158,9 @@ void mt_heap_after_realloc(struct mt_thread *t, const struct mt_heap_before *hb,
 {
     uintptr_t start = 0, len = 0;
     int now_mapped = p && mt_glibc_chunk_mapping(p, &start, &len);
+    if (p && (mt_glibc_head(p) & (MT_CHUNK_IS_MMAPPED | MT_CHUNK_NON_MAIN_ARENA)) ==
+                 MT_CHUNK_NON_MAIN_ARENA)
+        mt_heap_in_arena(t, MT_CAUSE_REALLOC, p, stack);
     if (hb->map_len && now_mapped) {
         if (start != hb->map_start || len != hb->map_len)
             record_chunk_map(t, MT_MAP_CHUNK_MREMAP, hb->map_start, hb->map_len, start, len,

@@ -42,6 +42,8 @@ static void resolve_real(void)
     RESOLVE(execvpe, "execvpe");
     RESOLVE(fexecve, "fexecve");
     RESOLVE(exit_, "_exit");
+    RESOLVE(exit, "exit");
+    RESOLVE(libc_start_main, "__libc_start_main");
     RESOLVE(abort_, "abort");
     RESOLVE(mmap, "mmap");
     RESOLVE(munmap, "munmap");
@@ -151,16 +153,8 @@ void mt_finalize(uint32_t end_state, int code)
 {
     if (mt_state != MT_ON || !mt_header)
         return;
-    if (end_state != MT_END_EXEC) {
-        struct mt_thread *t = mt_hook_enter();
-        if (t) {
-            mt_tls_internal++;
-            mt_write_maps(t, MT_MAPS_EXIT);
-            mt_write_maps(t, MT_MAPS_SMAPS_EXIT);
-            mt_tls_internal--;
-            mt_hook_leave(t);
-        }
-    }
+    if (end_state != MT_END_EXEC)
+        mt_exit_snapshot(); /* unless main's return or exit() took it */
     if (mt_header->end_state == MT_END_RUNNING || end_state == MT_END_EXEC) {
         mt_header->end_state = end_state;
         mt_header->end_code = code;
@@ -175,6 +169,7 @@ static void after_fork_child(void)
     mt_tls_internal++;
     mt_writer_abandon();
     mt_threads_after_fork();
+    mt_heap_after_fork();
     mt_generation++;
     int ok = mt_writer_open() == 0;
     if (ok)

@@ -52,7 +52,10 @@ struct mt_real {
     int (*execve)(const char *, char *const[], char *const[]);
     int (*execvpe)(const char *, char *const[], char *const[]);
     int (*fexecve)(int, char *const[], char *const[]);
-    void (*exit_)(int) __attribute__((noreturn));
+    void (*exit_)(int) __attribute__((noreturn)); /* _exit */
+    void (*exit)(int) __attribute__((noreturn));
+    int (*libc_start_main)(int (*)(int, char **, char **), int, char **, void (*)(void),
+                           void (*)(void), void (*)(void), void *);
     void (*abort_)(void) __attribute__((noreturn));
     void *(*mmap)(void *, size_t, int, int, int, off_t);
     int (*munmap)(void *, size_t);
@@ -74,6 +77,8 @@ extern __thread struct mt_thread *mt_tls_self MT_HIDDEN;
 
 void mt_init(void) MT_HIDDEN;
 void mt_finalize(uint32_t end_state, int code) MT_HIDDEN;
+/* Snapshots maps and smaps "at exit", once per trace (main_exit.c). */
+void mt_exit_snapshot(void) MT_HIDDEN;
 
 /* ---- thread states (thread.c) ---- */
 struct mt_thread *mt_thread_attach(void) MT_HIDDEN;
