@@ -7,6 +7,8 @@
 
 #define GLIBC_DEFAULT_MMAP_THRESHOLD (128u * 1024)
 #define GLIBC_MMAP_THRESHOLD_MAX (32u * 1024 * 1024) /* 64-bit DEFAULT_MMAP_THRESHOLD_MAX */
+#define GLIBC_HEAP_MAX (64ull << 20)                /* a thread arena's heap, 64-bit */
+#define GLIBC_CHUNK_HEADER 16                       /* prev_size and size words */
 #define MAX_HEAP_EVENTS 1000000                     /* kept for the timeline */
 #define TEMPORARY_NS 1000000ull
 
@@ -43,6 +45,9 @@ void mta_model_free(struct mta_model *m)
     free(m->info.tunables);
     free(m->heap_events);
     free(m->thresholds);
+    free(m->arena_heaps);
+    if (m->have_live_at_exit)
+        mta_live_free(&m->live_at_exit);
     free(m->maps_start);
     free(m->maps_exit);
     free(m->smaps_exit);
@@ -91,8 +96,12 @@ static void apply_tunables(struct mta_model *m)
     const char *keys[] = {"MALLOC_MMAP_THRESHOLD_=", "glibc.malloc.mmap_threshold="};
     for (size_t i = 0; i < 2; i++) {
         const char *p = strstr(t, keys[i]);
-        if (p) {
-            m->threshold_initial = m->threshold_now = strtoull(p + strlen(keys[i]), NULL, 0);
+        if (!p)
+            continue;
+        /* glibc ignores a value above HEAP_MAX / 2 altogether */
+        uint64_t v = strtoull(p + strlen(keys[i]), NULL, 0);
+        if (v <= GLIBC_HEAP_MAX / 2) {
+            m->threshold_initial = m->threshold_now = v;
             m->threshold_dynamic = 0;
         }
     }
@@ -154,6 +163,41 @@ static void on_module(void *ctx, const struct mta_module *mod)
     m->n_modules++;
 }
 
+/* Records a thread arena's heap, once per base: from the shim's record
+ * (exact) or inferred from a block an arena served (used = 0). */
+static void add_arena_heap(struct mta_model *m, uint64_t base, uint64_t size, uint64_t used,
+                           uint64_t ns, uint32_t stack, uint32_t tid)
+{
+    for (size_t i = 0; i < m->n_arena_heaps; i++) {
+        struct mta_arena_heap *h = &m->arena_heaps[i];
+        if (h->base == base) {
+            if (!h->used && used) { /* the record after an inference */
+                h->used = used;
+                h->size = size;
+            }
+            return;
+        }
+    }
+    if (m->n_arena_heaps == m->arena_heaps_cap) {
+        size_t ncap = m->arena_heaps_cap ? m->arena_heaps_cap * 2 : 8;
+        struct mta_arena_heap *nh = realloc(m->arena_heaps, ncap * sizeof *nh);
+        if (!nh)
+            return;
+        m->arena_heaps = nh;
+        m->arena_heaps_cap = ncap;
+    }
+    m->arena_heaps[m->n_arena_heaps++] = (struct mta_arena_heap){base, size, used, ns, stack, tid};
+}
+
+static void note_arena_block(struct mta_model *m, const struct mta_event *ev, uint32_t stack)
+{
+    uint64_t base = ev->ptr & ~(GLIBC_HEAP_MAX - 1);
+    for (size_t i = 0; i < m->n_arena_heaps; i++)
+        if (m->arena_heaps[i].base == base)
+            return;
+    add_arena_heap(m, base, GLIBC_HEAP_MAX, 0, ev->ns, stack, ev->tid);
+}
+
 static void add_live(struct mta_model *m, const struct mta_event *ev, uint32_t stack)
 {
     struct mta_block b = {ev->ptr, ev->size, ev->ns, stack, (uint8_t)ev->source,
@@ -195,9 +239,12 @@ static void add_live(struct mta_model *m, const struct mta_event *ev, uint32_t s
         if (ev->size > m->largest_heap_request)
             m->largest_heap_request = ev->size;
     }
+    if (src == MT_SRC_ARENA)
+        note_arena_block(m, ev, stack);
 }
 
-static int drop_live(struct mta_model *m, uint64_t ptr, uint64_t ns, uint32_t tid)
+static int drop_live(struct mta_model *m, uint64_t ptr, uint64_t ns, uint32_t tid,
+                     int by_realloc)
 {
     struct mta_block b;
     if (!mta_live_take(&m->live, ptr, &b)) {
@@ -218,6 +265,7 @@ static int drop_live(struct mta_model *m, uint64_t ptr, uint64_t ns, uint32_t ti
     m->recent_free[slot].ptr = b.ptr;
     m->recent_free[slot].size = b.size;
     m->recent_free[slot].stack = b.stack;
+    m->recent_free[slot].by_realloc = by_realloc;
     return 1;
 }
 
@@ -251,9 +299,6 @@ static void add_heap_event(struct mta_model *m, const struct mta_event *ev, uint
     h->nlen = ev->nlen;
 }
 
-/* glibc (malloc.c, free): freeing an mmapped chunk larger than the current
- * threshold (and at most DEFAULT_MMAP_THRESHOLD_MAX) raises the threshold to
- * that chunk's size, unless the threshold was set explicitly. */
 static struct mta_threshold_change *add_threshold_change(struct mta_model *m, uint64_t ns,
                                                          uint64_t value, uint32_t tid)
 {
@@ -274,17 +319,32 @@ static struct mta_threshold_change *add_threshold_change(struct mta_model *m, ui
     return c;
 }
 
-static void threshold_on_chunk_free(struct mta_model *m, const struct mta_event *ev)
+/* glibc 2.36 free() (and realloc(p, 0), which calls it) of an mmapped chunk:
+ *   if (!mp_.no_dyn_threshold && chunksize_nomask (p) > mp_.mmap_threshold
+ *       && chunksize_nomask (p) <= DEFAULT_MMAP_THRESHOLD_MAX)
+ *     mp_.mmap_threshold = chunksize (p);
+ * chunksize_nomask keeps the IS_MMAPPED bit (2); chunksize is the mapping
+ * length less memalign's offset (the chunk starts 16 bytes before the block).
+ * A realloc that moves a block out of its mapping unmaps it without this. */
+static void threshold_on_chunk_unmap(struct mta_model *m, const struct mta_event *ev)
 {
+    unsigned slot = ev->tid % 64;
+    int known = m->recent_free[slot].tid == ev->tid && m->recent_free[slot].ptr >= ev->addr &&
+                m->recent_free[slot].ptr < ev->addr + ev->len;
+    int is_free = ev->cause == MT_CAUSE_FREE ||
+                  (ev->cause == MT_CAUSE_REALLOC && known && m->recent_free[slot].by_realloc == 2);
+    if (!is_free)
+        return;
     uint64_t chunk = ev->len;
-    if (!m->threshold_dynamic || chunk <= m->threshold_now || chunk > GLIBC_MMAP_THRESHOLD_MAX)
+    if (known && m->recent_free[slot].ptr - GLIBC_CHUNK_HEADER >= ev->addr)
+        chunk = ev->len - (m->recent_free[slot].ptr - GLIBC_CHUNK_HEADER - ev->addr);
+    uint64_t raw = chunk | 2;
+    if (!m->threshold_dynamic || raw <= m->threshold_now || raw > GLIBC_MMAP_THRESHOLD_MAX)
         return;
     struct mta_threshold_change *c = add_threshold_change(m, ev->ns, chunk, ev->tid);
     if (!c)
         return;
-    unsigned slot = ev->tid % 64;
-    if (m->recent_free[slot].tid == ev->tid && m->recent_free[slot].ptr >= ev->addr &&
-        m->recent_free[slot].ptr < ev->addr + ev->len) {
+    if (known) {
         c->freed_ptr = m->recent_free[slot].ptr;
         c->freed_size = m->recent_free[slot].size;
         c->alloc_stack = m->recent_free[slot].stack;
@@ -311,12 +371,12 @@ static int on_event(void *ctx, const struct mta_event *ev)
         add_live(m, ev, stack);
         break;
     case MTA_EV_FREE:
-        drop_live(m, ev->ptr, ev->ns, ev->tid);
+        drop_live(m, ev->ptr, ev->ns, ev->tid, 0);
         break;
     case MTA_EV_REALLOC:
         m->reallocs++;
-        if (ev->old_ptr)
-            drop_live(m, ev->old_ptr, ev->ns, ev->tid);
+        if (ev->old_ptr) /* 2: realloc(p, 0), which frees p */
+            drop_live(m, ev->old_ptr, ev->ns, ev->tid, ev->ptr ? 1 : 2);
         if (ev->ptr)
             add_live(m, ev, stack);
         break;
@@ -330,15 +390,21 @@ static int on_event(void *ctx, const struct mta_event *ev)
         break;
     case MTA_EV_MAP:
         add_heap_event(m, ev, stack);
-        if (ev->op == MT_MAP_CHUNK_MUNMAP && ev->cause == MT_CAUSE_FREE)
-            threshold_on_chunk_free(m, ev);
+        if (ev->op == MT_MAP_CHUNK_MUNMAP)
+            threshold_on_chunk_unmap(m, ev);
+        else if (ev->op == MT_MAP_ARENA_HEAP)
+            add_arena_heap(m, ev->addr, ev->len, ev->nlen, ev->ns, stack, ev->tid);
         break;
     case MTA_EV_MAPS:
         m->maps_snapshots++;
         if (ev->reason == MT_MAPS_START && !m->maps_start)
             keep_text(&m->maps_start, ev);
-        else if (ev->reason == MT_MAPS_EXIT)
+        else if (ev->reason == MT_MAPS_EXIT) {
             keep_text(&m->maps_exit, ev);
+            if (m->have_live_at_exit)
+                mta_live_free(&m->live_at_exit);
+            m->have_live_at_exit = mta_live_copy(&m->live_at_exit, &m->live) == 0;
+        }
         else if (ev->reason == MT_MAPS_SMAPS_EXIT)
             keep_text(&m->smaps_exit, ev);
         else
@@ -350,8 +416,10 @@ static int on_event(void *ctx, const struct mta_event *ev)
         if ((int)ev->kind >= -4 && (int)ev->kind <= -1)
             m->threshold_dynamic = 0;
         if ((int)ev->kind == -3 && (int64_t)ev->size >= 0) {
+            struct mta_threshold_change *c = add_threshold_change(m, ev->ns, ev->size, ev->tid);
+            if (c)
+                c->by_mallopt = 1;
             m->threshold_now = ev->size;
-            add_threshold_change(m, ev->ns, ev->size, ev->tid);
         }
         break;
     }

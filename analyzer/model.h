@@ -36,10 +36,21 @@ struct mta_heap_event {
 
 struct mta_threshold_change {
     uint64_t ns;
+    int by_mallopt;                 /* else a free() of an mmapped block */
     uint64_t old_value, new_value;
     uint64_t freed_ptr, freed_size; /* the mmapped block whose free raised it */
     uint32_t alloc_stack;           /* where that block was allocated */
     uint32_t free_tid;
+};
+
+/* A thread arena's heap: glibc reserves HEAP_MAX bytes (64 MiB on 64-bit),
+ * aligned to HEAP_MAX, and makes them writable as the arena grows. */
+struct mta_arena_heap {
+    uint64_t base, size;   /* the reservation */
+    uint64_t used;         /* writable bytes when first seen (0: only inferred
+                              from a block the arena served) */
+    uint64_t ns;
+    uint32_t stack, tid;
 };
 
 struct mta_model {
@@ -73,9 +84,14 @@ struct mta_model {
     uint64_t threshold_initial, threshold_now;
     int threshold_dynamic;        /* 0 once set by mallopt or a tunable */
     uint64_t smallest_mmap_request, largest_heap_request; /* under the current threshold */
+    struct mta_arena_heap *arena_heaps;
+    size_t n_arena_heaps, arena_heaps_cap;
     char *maps_start, *maps_exit, *smaps_exit, *maps_latest;
     uint64_t maps_snapshots;
-    struct { uint32_t tid; uint64_t ptr, size; uint32_t stack; } recent_free[64];
+    struct mta_live live_at_exit; /* blocks live when the exit snapshot was taken */
+    int have_live_at_exit;
+    /* the last block each thread freed (a free's munmap follows it) */
+    struct { uint32_t tid; uint64_t ptr, size; uint32_t stack; int by_realloc; } recent_free[64];
     int finished;
 };
 

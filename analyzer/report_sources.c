@@ -90,12 +90,14 @@ void mta_report_sources_text(FILE *out, const struct mta_model *m, struct mta_sy
         fprintf(out, "  at %.6f s: %s -> %s (%llu bytes)", (double)t->ns / 1e9,
                 mta_human_bytes(a, sizeof a, t->old_value), mta_human_bytes(b, sizeof b, t->new_value),
                 (unsigned long long)t->new_value);
-        if (t->freed_ptr) {
+        if (t->by_mallopt) {
+            fprintf(out, " (set by mallopt)\n");
+        } else if (t->freed_ptr) {
             fprintf(out, " after free(0x%llx), a %s-byte block allocated at:\n",
                     (unsigned long long)t->freed_ptr, mta_commas(c, sizeof c, t->freed_size));
             print_top_frame(out, sym, m, t->alloc_stack, o, 4);
         } else {
-            fprintf(out, " (set by mallopt)\n");
+            fprintf(out, " after the free of an mmapped block the trace did not see allocated\n");
         }
     }
     if (m->smallest_mmap_request || m->largest_heap_request)
@@ -151,7 +153,7 @@ json_t *mta_sources_json(const struct mta_model *m, struct mta_symbolizer *sym,
         const struct mta_threshold_change *t = &m->thresholds[i];
         json_t *jt = json_pack("{s:I,s:I,s:I,s:s}", "ns", (json_int_t)t->ns, "value",
                                (json_int_t)t->new_value, "previous", (json_int_t)t->old_value,
-                               "cause", t->freed_ptr ? "free" : "mallopt");
+                               "cause", t->by_mallopt ? "mallopt" : "free");
         if (t->freed_ptr) {
             json_object_set_new(jt, "freed_ptr", mta_json_hex(t->freed_ptr));
             json_object_set_new(jt, "freed_size", json_integer((json_int_t)t->freed_size));
