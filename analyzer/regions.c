@@ -135,7 +135,7 @@ const char *mta_region_kind(const struct mta_regions *rs, size_t i, const char *
         return "main thread stack";
     if (mta_region_named(r, "[vdso]"))
         return "vdso";
-    if (r->name_len > 6 && !memcmp(r->name, "[vvar", 5))
+    if (r->name_len >= 6 && !memcmp(r->name, "[vvar", 5))
         return "vvar";
     if (mta_region_named(r, "[vsyscall]"))
         return "vsyscall";

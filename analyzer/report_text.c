@@ -116,6 +116,7 @@ static void print_sources_brief(FILE *out, const struct mta_model *m,
         fprintf(out, ", raised %zu time%s to %s", m->n_thresholds, m->n_thresholds == 1 ? "" : "s",
                 mta_human_bytes(b, sizeof b, m->threshold_now));
     fputc('\n', out);
+    mta_report_startup_text(out, m, 1);
 }
 
 static void print_leaks(FILE *out, const struct mta_model *m, struct mta_symbolizer *sym,

@@ -32,6 +32,7 @@ class SourcesAgainstStrace(unittest.TestCase):
         cls.work = mtt.Workdir()
         cls.dir = cls.work.__enter__()
         cls.plain, cls.traced, cls.under, cls.under_js = {}, {}, {}, {}
+        cls.under_all = {}
         for name in SAMPLES:
             argv = [mtt.sample(name)]
             # 1. without the tracer, under strace
@@ -54,6 +55,7 @@ class SourcesAgainstStrace(unittest.TestCase):
                 cwd=sub)
             assert cp.returncode == 0, cp.stderr[-2000:]
             cls.under[name] = strace_seq.after_start(calls)
+            cls.under_all[name] = calls
             traces = sorted(os.listdir(sub))
             assert len(traces) == 1, traces
             cls.under_js[name] = mtt.report_json(os.path.join(sub, traces[0]))
@@ -121,6 +123,42 @@ class SourcesAgainstStrace(unittest.TestCase):
                          + [("mremap", n) for n in (528384, 1052672, 2101248, 4198400,
                                                     8392704)]
                          + [("munmap", 8392704)])
+
+    def test_startup_regions_are_reported(self):
+        # What strace shows before main() (the loader mapping the program
+        # and its libraries) is listed as start-up: the executable, ld.so,
+        # libc, the stack and the vdso.
+        for name in SAMPLES:
+            with self.subTest(sample=name):
+                startup = self.traced[name]["sources"]["startup"]
+                names = " ".join(r["name"] for r in startup)
+                for want in (name, "ld-linux", "libc.so", "[stack]", "[vdso]"):
+                    self.assertIn(want, names)
+                labels = {r["label"] for r in startup}
+                self.assertIn("executable", labels)
+                self.assertIn("dynamic loader", labels)
+
+    def test_every_startup_mapping_strace_shows_is_listed(self):
+        # Same run: each mmap made before main() that was still mapped when
+        # main() started lies inside a region of sources.startup[].
+        for name in SAMPLES:
+            with self.subTest(sample=name):
+                calls = self.under_all[name]
+                first = next(i for i, c in enumerate(calls) if c.started)
+                live = {}
+                for c in calls[:first]:
+                    if not c.ok:
+                        continue
+                    if c.name == "mmap":
+                        live[c.addr()] = c
+                    elif c.name == "munmap":
+                        live.pop(c.num(0), None)
+                regions = [(int(r["start"], 16), int(r["end"], 16))
+                           for r in self.under_js[name]["sources"]["startup"]]
+                missing = [c for a, c in live.items()
+                           if not any(lo <= a < hi for lo, hi in regions)]
+                self.assertEqual(missing, [])
+                self.assertGreater(len(live), 10)
 
 
 if __name__ == "__main__":
