@@ -5,13 +5,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-static size_t slot_of(uint64_t ptr, size_t cap)
+static inline size_t slot_of(uint64_t ptr, size_t cap)
 {
-    uint64_t x = ptr >> 4;
-    x ^= x >> 31;
-    x *= 0x9e3779b97f4a7c15ull;
-    x ^= x >> 29;
-    return (size_t)x & (cap - 1);
+    /* Fibonacci hashing: the high bits of the product are well mixed */
+    uint64_t x = (ptr >> 4) * 0x9e3779b97f4a7c15ull;
+    return (size_t)(x >> 32) & (cap - 1);
+}
+
+void mta_live_prefetch(const struct mta_live *l, uint64_t ptr)
+{
+    __builtin_prefetch(&l->slots[slot_of(ptr, l->cap)], 1);
 }
 
 int mta_live_init(struct mta_live *l)
@@ -50,7 +53,7 @@ static int grow(struct mta_live *l)
 
 int mta_live_put(struct mta_live *l, const struct mta_block *b, struct mta_block *replaced)
 {
-    if ((l->count + 1) * 4 > l->cap * 3 && grow(l))
+    if ((l->count + 1) * 2 > l->cap && grow(l)) /* at most half full: short probes */
         return -1;
     size_t j = slot_of(b->ptr, l->cap);
     for (; l->slots[j].ptr; j = (j + 1) & (l->cap - 1)) {

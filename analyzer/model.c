@@ -365,7 +365,17 @@ static int on_event(void *ctx, const struct mta_event *ev)
     struct mta_model *m = ctx;
     m->events++;
     m->last_ns = ev->ns;
-    uint32_t stack = mta_stacks_index(&m->stacks, ev->stack);
+    /* consecutive events often share a stack: skip the lookup then */
+    uint32_t stack;
+    if (ev->stack == m->last_stack_id && ev->stack) {
+        stack = m->last_stack_index;
+    } else {
+        stack = mta_stacks_index(&m->stacks, ev->stack);
+        if (stack) {
+            m->last_stack_id = ev->stack;
+            m->last_stack_index = stack;
+        }
+    }
     switch (ev->type) {
     case MTA_EV_ALLOC:
         add_live(m, ev, stack);
@@ -426,9 +436,17 @@ static int on_event(void *ctx, const struct mta_event *ev)
     return 0;
 }
 
+static void on_upcoming(void *ctx, const struct mta_event *ev)
+{
+    struct mta_model *m = ctx;
+    uint64_t ptr = ev->type == MTA_EV_REALLOC ? ev->old_ptr : ev->ptr;
+    if (ptr)
+        mta_live_prefetch(&m->live, ptr);
+}
+
 struct mta_sink mta_model_sink(struct mta_model *m)
 {
-    struct mta_sink s = {m, on_info, on_stack, on_module, on_event, on_done};
+    struct mta_sink s = {m, on_info, on_stack, on_module, on_event, on_done, on_upcoming};
     return s;
 }
 

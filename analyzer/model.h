@@ -93,6 +93,8 @@ struct mta_model {
     /* the last block each thread freed (a free's munmap follows it) */
     struct { uint32_t tid; uint64_t ptr, size; uint32_t stack; int by_realloc; } recent_free[64];
     int finished;
+    uint64_t last_stack_id;      /* lookup cache for on_event */
+    uint32_t last_stack_index;
 };
 
 int mta_model_init(struct mta_model *m);

@@ -50,10 +50,9 @@ static void print_header(FILE *out, const struct mta_model *m, const struct mta_
                 "or still running); the report covers every event committed before that\n",
                 RED(o), RESET(o));
     }
-    fprintf(out, "  trace: %s, %s of records, %s events (%.1f bytes/event)\n",
+    fprintf(out, "  trace: %s, %s of records, %s events\n",
             m->source_path ? m->source_path : "?", mta_human_bytes(b1, sizeof b1, in->record_bytes),
-            mta_commas(b2, sizeof b2, m->events),
-            m->events ? (double)in->record_bytes / (double)m->events : 0.0);
+            mta_commas(b2, sizeof b2, m->events));
     if (in->lost_events)
         fprintf(out, "  %swarning%s: %llu events were lost (trace full: raise MTRACE_MAX_SIZE)\n",
                 RED(o), RESET(o), (unsigned long long)in->lost_events);

@@ -10,29 +10,51 @@
 
 struct mta_frame {
     uint64_t address;      /* the recorded address */
-    const char *function;  /* demangled if possible; NULL if unknown */
-    const char *file;      /* source file, NULL if unknown */
+    const char *function;  /* NULL if unknown.  DWARF name, else the symbol
+                              table's (without "@VERSION").  C++ names stay
+                              mangled: no demangler without libstdc++ */
+    const char *file;      /* source file (made absolute with the CU's
+                              compilation directory, as addr2line does);
+                              NULL if unknown */
     int line;              /* 0 if unknown */
     int inlined;           /* 1: an inlined frame inside the next frame */
-    const char *module;    /* path of the module, NULL if none */
-    uint64_t offset;       /* address - module bias */
+    const char *module;    /* path of the module as recorded, NULL if none */
+    uint64_t offset;       /* address - module bias (the address itself when
+                              no module holds it) */
 };
 
+/* Not thread-safe: use one symbolizer from one thread at a time. */
 struct mta_symbolizer;
 
+/* NULL if out of memory.  Every function accepts a NULL symbolizer. */
 struct mta_symbolizer *mta_sym_new(void);
 void mta_sym_free(struct mta_symbolizer *s);
 /* Registers a module as recorded (the same module may be reported twice;
- * keep one per start address). */
+ * keep one per start address: the first).  Empty or inverted ranges are
+ * ignored.  Files are opened lazily, when an address inside is resolved; a
+ * path that is not absolute and does not exist ("linux-vdso.so.1", "[vdso]")
+ * or an empty path gives frames without names and no warning. */
 void mta_sym_add_module(struct mta_symbolizer *s, const struct mta_module *m);
 /* Resolves one recorded address.  `is_return_address` is 1 for frames of a
  * recorded stack (look up address - 1 so the line is the call's).  Writes
  * the innermost inlined frame first and the containing function last; returns
  * how many (at least 1: an unknown address gives one frame with NULL names).
- * Strings stay valid until mta_sym_free. Results are cached per address. */
+ * Each frame's file:line is where that function stands: the innermost's from
+ * the line table, an outer one's the call site of the frame inside it (as
+ * addr2line -i prints them).  With more frames than `max`, the innermost
+ * max - 1 and the containing function are written; max == 0 writes nothing
+ * and returns 0.  Strings stay valid until mta_sym_free. Results are cached
+ * per address. */
 unsigned mta_sym_resolve(struct mta_symbolizer *s, uint64_t address, int is_return_address,
                          struct mta_frame *out, unsigned max);
-/* Problems noticed (missing file, build-id mismatch), one per line, or NULL. */
+/* Problems noticed so far (missing file, build-id mismatch), one per line,
+ * or NULL.  A module is only checked when an address inside it is first
+ * resolved, so ask after resolving.  Valid until the next call or
+ * mta_sym_free.  Lines look like
+ *   PATH: not found; its frames are shown as addresses
+ *   PATH: cannot be read (REASON); its frames are shown as addresses
+ *   PATH: build-id on disk (HEX) does not match the trace (HEX); file:line may be wrong
+ * with control characters of PATH escaped as \xNN. */
 const char *mta_sym_warnings(struct mta_symbolizer *s);
 
 #endif

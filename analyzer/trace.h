@@ -74,6 +74,8 @@ struct mta_sink {
     int (*event)(void *ctx, const struct mta_event *ev);
     /* called once at the end with the final info (end state, sizes) */
     void (*done)(void *ctx, const struct mta_trace_info *info);
+    /* optional: a hint that `ev` comes soon (the model prefetches its slot) */
+    void (*upcoming)(void *ctx, const struct mta_event *ev);
 };
 
 /* A reader's error: what, where.  Messages name the file and byte offset. */

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -29,39 +28,68 @@ struct chunk_ref {
 
 struct cursor {
     const struct chunk_ref *ref;
+    uint8_t *buf;          /* the chunk's records, read from the file */
     const uint8_t *p, *end;
     uint64_t ticks, last_ptr;
-    struct mta_event ev;   /* the next timed event, decoded */
+    /* the next timed event, decoded into one of two slots in turn, so the
+     * merge can deliver one while the following one is already decoded */
+    struct mta_event slot[2];
+    struct mta_event *ev;
+    unsigned next_slot;
     uint64_t ev_ticks;
     int has_ev;
 };
 
 struct reader {
     const char *path;
-    const uint8_t *base;
+    int fd;
     uint64_t size;
+    uint8_t hdr_buf[MT_HEADER_SIZE];
     const struct mt_file_header *hdr;
+    /* the bytes being decoded: a buffer holding file bytes from buf_off */
+    const uint8_t *buf_base;
+    uint64_t buf_off;
     const struct mta_sink *sink;
     struct mta_error *err;
     struct mta_trace_info info;
     double ns_per_tick;
+    uint64_t ns_mult;       /* ns_per_tick in 32.32 fixed point */
     uint64_t stack_frames[MT_MAX_DEPTH];
     int stopped;
 };
 
-static int corrupt(struct reader *r, const uint8_t *at, const char *what)
+static int corrupt_at(struct reader *r, uint64_t off, const char *what)
 {
-    mta_set_error(r->err, MTA_EXIT_CORRUPT,
-                  "%s: corrupt trace at byte %llu: %s", r->path,
-                  (unsigned long long)(at - r->base), what);
+    mta_set_error(r->err, MTA_EXIT_CORRUPT, "%s: corrupt trace at byte %llu: %s", r->path,
+                  (unsigned long long)off, what);
     return -1;
 }
 
-static uint64_t ticks_to_ns(const struct reader *r, uint64_t ticks)
+/* `at` points into the buffer being decoded */
+static int corrupt(struct reader *r, const uint8_t *at, const char *what)
+{
+    return corrupt_at(r, r->buf_off + (uint64_t)(at - r->buf_base), what);
+}
+
+/* Reads exactly len bytes at off; -1 if the file ends or read fails. */
+static int read_at(struct reader *r, void *buf, size_t len, uint64_t off)
+{
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = pread(r->fd, (uint8_t *)buf + done, len - done, (off_t)(off + done));
+        if (n <= 0)
+            return -1;
+        done += (size_t)n;
+    }
+    return 0;
+}
+
+static inline uint64_t ticks_to_ns(const struct reader *r, uint64_t ticks)
 {
     if (ticks <= r->hdr->ticks_start)
         return 0;
-    return (uint64_t)((double)(ticks - r->hdr->ticks_start) * r->ns_per_tick);
+    unsigned __int128 x = (unsigned __int128)(ticks - r->hdr->ticks_start) * r->ns_mult;
+    return (uint64_t)(x >> 32);
 }
 
 static char *dup_text(const uint8_t *p, size_t n, int nul_to_space)
@@ -88,13 +116,21 @@ static char *dup_text(const uint8_t *p, size_t n, int nul_to_space)
 static int decode_next(struct reader *r, struct cursor *c)
 {
     c->has_ev = 0;
+    r->buf_base = c->buf;
+    r->buf_off = c->ref->off + sizeof(struct mt_chunk_header);
     while (c->p < c->end) {
         const uint8_t *rec = c->p;
         const uint8_t *p = c->p, *end = c->end;
         uint8_t tag = *p++;
-        struct mta_event *ev = &c->ev;
-        memset(ev, 0, sizeof *ev);
+        struct mta_event *ev = &c->slot[c->next_slot];
+        /* only the fields a record sets are meaningful for its type; clear
+         * the ones consumers read for several types */
         ev->tid = c->ref->tid;
+        ev->kind = ev->source = ev->op = ev->cause = ev->reason = 0;
+        ev->ptr = ev->old_ptr = ev->size = ev->stack = 0;
+        ev->addr = ev->len = ev->naddr = ev->nlen = ev->prot = ev->flags = 0;
+        ev->text = NULL;
+        ev->text_len = 0;
         int64_t dt = 0, d1 = 0, d2 = 0;
         uint64_t u[10];
         if (tag == MT_TAG_PAD)
@@ -240,6 +276,8 @@ static int decode_next(struct reader *r, struct cursor *c)
         c->ev_ticks = c->ticks;
         c->p = p;
         c->has_ev = 1;
+        c->ev = ev;
+        c->next_slot ^= 1;
         return 0;
     }
     return 0;
@@ -325,7 +363,14 @@ static int scan_chunks(struct reader *r, struct chunk_ref **out, size_t *count)
     uint64_t off = r->hdr->header_size;
     int skipped_blank = 0;
     while (off + sizeof(struct mt_chunk_header) <= limit) {
-        const struct mt_chunk_header *ch = (const void *)(r->base + off);
+        struct mt_chunk_header chb;
+        const struct mt_chunk_header *ch = &chb;
+        if (read_at(r, &chb, sizeof chb, off)) {
+            free(refs);
+            mta_set_error(r->err, MTA_EXIT_IO, "%s: read error at byte %llu", r->path,
+                          (unsigned long long)off);
+            return -1;
+        }
         if (ch->magic != MT_CHUNK_MAGIC) {
             /* Claimed but never initialised (writer killed mid-claim): skip
              * one default-sized chunk and look again. */
@@ -338,16 +383,16 @@ static int scan_chunks(struct reader *r, struct chunk_ref **out, size_t *count)
             if (skipped_blank)
                 break; /* we skipped into the middle of a larger chunk: stop */
             free(refs);
-            return corrupt(r, (const uint8_t *)ch, "expected a chunk header (magic MTCK)");
+            return corrupt_at(r, off, "expected a chunk header (magic MTCK)");
         }
         if (ch->size < sizeof *ch || ch->size % 4096) {
             free(refs);
-            return corrupt(r, (const uint8_t *)ch, "chunk size is not a positive multiple of 4096");
+            return corrupt_at(r, off, "chunk size is not a positive multiple of 4096");
         }
         uint64_t used = ch->used;
         if (used > ch->size - sizeof *ch) {
             free(refs);
-            return corrupt(r, (const uint8_t *)ch, "chunk claims more bytes than it holds");
+            return corrupt_at(r, off, "chunk claims more bytes than it holds");
         }
         if (off + sizeof *ch + used > r->size) {
             r->info.truncated = 1;
@@ -381,12 +426,15 @@ static int check_header(struct reader *r)
     if (r->size == 0)
         return mta_set_error(r->err, MTA_EXIT_IO, "%s: the file is empty (the traced "
                              "program may not have started, or tracing was off)", r->path), -1;
-    if (r->size < 8 || memcmp(r->base, MT_FILE_MAGIC, 8) != 0)
+    size_t have = r->size < sizeof r->hdr_buf ? (size_t)r->size : sizeof r->hdr_buf;
+    if (read_at(r, r->hdr_buf, have, 0))
+        return mta_set_error(r->err, MTA_EXIT_IO, "%s: read error in the header", r->path), -1;
+    if (r->size < 8 || memcmp(r->hdr_buf, MT_FILE_MAGIC, 8) != 0)
         return mta_set_error(r->err, MTA_EXIT_CORRUPT, "%s: not an mtrace trace (bad magic "
                              "at byte 0); give a .trace written by libmtrace.so or a "
                              "trace.json", r->path), -1;
     if (r->size < sizeof(struct mt_file_header))
-        return corrupt(r, r->base + r->size, "file ends inside the header");
+        return corrupt_at(r, r->size, "file ends inside the header");
     const struct mt_file_header *h = r->hdr;
     if (h->version != MT_FORMAT_VERSION) {
         mta_set_error(r->err, MTA_EXIT_CORRUPT, "%s: trace format version %u at byte 8 is "
@@ -395,9 +443,9 @@ static int check_header(struct reader *r)
         return -1;
     }
     if (h->header_size < sizeof *h || h->header_size > (1u << 20) || h->header_size % 8)
-        return corrupt(r, r->base + 12, "implausible header size");
+        return corrupt_at(r, 12, "implausible header size");
     if (h->header_size > r->size)
-        return corrupt(r, r->base + r->size, "file ends inside the header");
+        return corrupt_at(r, r->size, "file ends inside the header");
     return 0;
 }
 
@@ -426,7 +474,15 @@ static void fill_info(struct reader *r)
         r->ns_per_tick = 1.0 / 2.5; /* no second clock pair: assume ~2.5 GHz */
     if (r->ns_per_tick <= 0 || r->ns_per_tick > 1e6)
         r->ns_per_tick = 1.0;
+    r->ns_mult = (uint64_t)(r->ns_per_tick * 4294967296.0);
     in->duration_ns = t1 > h->ticks_start ? ticks_to_ns(r, t1) : 0;
+}
+
+/* A chunk read to its end is not needed again. */
+static void release_chunk(struct cursor *c)
+{
+    free(c->buf);
+    c->buf = NULL;
 }
 
 static int merge(struct reader *r, struct chunk_ref *refs, size_t n)
@@ -446,7 +502,16 @@ static int merge(struct reader *r, struct chunk_ref *refs, size_t n)
         while (next < n && (hn == 0 || refs[next].ticks0 <= heap[0]->ev_ticks)) {
             struct cursor *c = &cur[next];
             c->ref = &refs[next];
-            c->p = r->base + refs[next].off + sizeof(struct mt_chunk_header);
+            c->buf = malloc(refs[next].used ? refs[next].used : 1);
+            if (!c->buf || read_at(r, c->buf, refs[next].used,
+                                   refs[next].off + sizeof(struct mt_chunk_header))) {
+                mta_set_error(r->err, c->buf ? MTA_EXIT_IO : MTA_EXIT_INTERNAL,
+                              "%s: cannot read the chunk at byte %llu", r->path,
+                              (unsigned long long)refs[next].off);
+                rc = -1;
+                goto out;
+            }
+            c->p = c->buf;
             c->end = c->p + refs[next].used;
             c->ticks = refs[next].ticks0;
             next++;
@@ -456,32 +521,42 @@ static int merge(struct reader *r, struct chunk_ref *refs, size_t n)
             }
             if (c->has_ev)
                 heap_push(heap, &hn, c);
+            else
+                release_chunk(c);
         }
         if (hn == 0)
             break;
         struct cursor *c = heap[0];
         /* delivered times never go backwards (a thread's clock read can
          * trail another core's by a few ticks) */
-        c->ev.ns = ticks_to_ns(r, c->ev_ticks);
-        if (c->ev.ns < last_ns)
-            c->ev.ns = last_ns;
-        last_ns = c->ev.ns;
-        if (r->sink->event && r->sink->event(r->sink->ctx, &c->ev)) {
-            r->stopped = 1;
-            break;
-        }
+        c->ev->ns = ticks_to_ns(r, c->ev_ticks);
+        if (c->ev->ns < last_ns)
+            c->ev->ns = last_ns;
+        last_ns = c->ev->ns;
+        /* decode the cursor's next event before delivering this one, so the
+         * sink can start fetching what the next one will touch */
+        const struct mta_event *now = c->ev;
         if (advance(r, c)) {
             rc = -1;
             goto out;
         }
+        if (c->has_ev && r->sink->upcoming)
+            r->sink->upcoming(r->sink->ctx, c->ev);
+        if (r->sink->event && r->sink->event(r->sink->ctx, now)) {
+            r->stopped = 1;
+            break;
+        }
         if (c->has_ev) {
             heap_sift_down(heap, hn);
         } else {
+            release_chunk(c);
             heap[0] = heap[--hn];
             heap_sift_down(heap, hn);
         }
     }
 out:
+    for (size_t i = 0; i < n; i++)
+        free(cur[i].buf);
     free(cur);
     free(heap);
     return rc;
@@ -506,17 +581,8 @@ int mta_read_binary(const char *path, const struct mta_sink *sink, struct mta_er
         return -1;
     }
     r.size = (uint64_t)st.st_size;
-    if (r.size) {
-        void *m = mmap(NULL, r.size, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (m == MAP_FAILED) {
-            mta_set_error(err, MTA_EXIT_IO, "%s: cannot map: %s", path, strerror(errno));
-            close(fd);
-            return -1;
-        }
-        r.base = m;
-    }
-    close(fd);
-    r.hdr = (const struct mt_file_header *)r.base;
+    r.fd = fd;
+    r.hdr = (const struct mt_file_header *)r.hdr_buf;
     int rc = check_header(&r);
     struct chunk_ref *refs = NULL;
     size_t n = 0;
@@ -539,8 +605,7 @@ int mta_read_binary(const char *path, const struct mta_sink *sink, struct mta_er
     free(r.info.cmdline);
     free(r.info.exe);
     free(r.info.tunables);
-    if (r.base)
-        munmap((void *)r.base, r.size);
+    close(fd);
     return rc;
 }
 

@@ -13,6 +13,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
 #include "log.h"
 #include "options.h"
 #include "shim.h"
@@ -197,7 +201,15 @@ uint8_t *mt_cursor_claim(struct mt_thread *t, struct mt_cursor *c, size_t need,
         c->pos = c->end = NULL;
         return NULL;
     }
+    /* The chunk being left is complete: drop its pages from our address
+     * space (they stay in the page cache and reach the file), so the
+     * tracer's resident memory does not grow with the trace. */
+    if (c->chunk && !(mt_header->flags & MT_HDR_RING))
+        syscall(SYS_madvise, c->chunk, (size_t)c->chunk->size, MADV_DONTNEED);
     struct mt_chunk_header *ch = (struct mt_chunk_header *)(w.base + off);
+    /* Fault the whole chunk in with one call instead of a fault per page
+     * (kernels before 5.14 refuse the advice; the pages then fault lazily). */
+    syscall(SYS_madvise, ch, (size_t)size, MADV_POPULATE_WRITE);
     ch->size = (uint32_t)size;
     ch->seq = __atomic_fetch_add(&h->chunk_seq, 1, __ATOMIC_RELAXED);
     ch->tid = t->tid;

@@ -40,6 +40,11 @@ static inline uint8_t *mt_put_sv(uint8_t *p, int64_t v)
 static inline int mt_get_uv(const uint8_t **pp, const uint8_t *end, uint64_t *out)
 {
     const uint8_t *p = *pp;
+    if (__builtin_expect(p < end && *p < 0x80, 1)) { /* one byte: the common case */
+        *out = *p;
+        *pp = p + 1;
+        return 0;
+    }
     uint64_t v = 0;
     unsigned shift = 0;
     for (;;) {

@@ -48,7 +48,7 @@ static int read_trace(struct tb *t, size_t cut, struct seen *s, struct mta_error
     memset(s, 0, sizeof *s);
     memset(err, 0, sizeof *err);
     const char *path = tb_write(t, cut);
-    struct mta_sink sink = {s, NULL, on_stack, NULL, on_event, on_done};
+    struct mta_sink sink = {.ctx = s, .stack = on_stack, .event = on_event, .done = on_done};
     int rc = mta_read_binary(path, &sink, err);
     unlink(path);
     return rc;
@@ -119,7 +119,7 @@ Test(trace_reader, empty_file_is_an_io_error)
     struct mta_error err;
     char path[] = "/tmp/mtrace-empty-XXXXXX";
     close(mkstemp(path));
-    struct mta_sink sink = {&s, NULL, NULL, NULL, on_event, NULL};
+    struct mta_sink sink = {.ctx = &s, .event = on_event};
     cr_assert_neq(mta_read_binary(path, &sink, &err), 0);
     unlink(path);
     cr_assert_eq(err.code, MTA_EXIT_IO);
@@ -130,7 +130,7 @@ Test(trace_reader, empty_file_is_an_io_error)
 Test(trace_reader, missing_file_names_it)
 {
     struct mta_error err = {{0}, 0};
-    struct mta_sink sink = {NULL, NULL, NULL, NULL, NULL, NULL};
+    struct mta_sink sink = {.ctx = NULL};
     cr_assert_neq(mta_read_binary("/nonexistent/x.trace", &sink, &err), 0);
     cr_assert_eq(err.code, MTA_EXIT_IO);
     cr_assert(strstr(err.msg, "/nonexistent/x.trace"));
