@@ -103,6 +103,7 @@ static void apply_tunables(struct mta_model *m)
         if (v <= GLIBC_HEAP_MAX / 2) {
             m->threshold_initial = m->threshold_now = v;
             m->threshold_dynamic = 0;
+            m->threshold_by_tunable = 1;
         }
     }
     /* glibc: any of these set explicitly also freezes the threshold */
@@ -110,24 +111,15 @@ static void apply_tunables(struct mta_model *m)
                             "glibc.malloc.trim_threshold=", "glibc.malloc.top_pad=",
                             "glibc.malloc.mmap_max="};
     for (size_t i = 0; i < sizeof freeze / sizeof freeze[0]; i++)
-        if (strstr(t, freeze[i]))
+        if (strstr(t, freeze[i])) {
             m->threshold_dynamic = 0;
+            m->threshold_by_tunable = 1;
+        }
 }
 
-static void on_info(void *ctx, const struct mta_trace_info *in)
+/* Keeps our own copies of the info strings. */
+static void take_info(struct mta_model *m, const struct mta_trace_info *in)
 {
-    struct mta_model *m = ctx;
-    m->info = *in;
-    m->info.cmdline = dup_str(in->cmdline);
-    m->info.exe = dup_str(in->exe);
-    m->info.tunables = dup_str(in->tunables);
-    m->brk_initial = m->brk_final = m->brk_max = in->initial_brk;
-    apply_tunables(m);
-}
-
-static void on_done(void *ctx, const struct mta_trace_info *in)
-{
-    struct mta_model *m = ctx;
     free(m->info.cmdline);
     free(m->info.exe);
     free(m->info.tunables);
@@ -135,7 +127,27 @@ static void on_done(void *ctx, const struct mta_trace_info *in)
     m->info.cmdline = dup_str(in->cmdline);
     m->info.exe = dup_str(in->exe);
     m->info.tunables = dup_str(in->tunables);
-    apply_tunables(m);
+    if (m->info.tunables && !m->tunables_applied) {
+        m->tunables_applied = 1;
+        apply_tunables(m);
+    }
+}
+
+/* Called with the header's facts, and again as info records add to them
+ * (the tunables arrive before the first event). */
+static void on_info(void *ctx, const struct mta_trace_info *in)
+{
+    struct mta_model *m = ctx;
+    if (!m->have_info) {
+        m->have_info = 1;
+        m->brk_initial = m->brk_final = m->brk_max = in->initial_brk;
+    }
+    take_info(m, in);
+}
+
+static void on_done(void *ctx, const struct mta_trace_info *in)
+{
+    take_info(ctx, in);
 }
 
 static void on_stack(void *ctx, uint64_t id, const uint64_t *frames, unsigned n)
@@ -161,6 +173,29 @@ static void on_module(void *ctx, const struct mta_module *mod)
     m->modules[m->n_modules] = *mod;
     m->modules[m->n_modules].path = dup_str(mod->path);
     m->n_modules++;
+}
+
+/* Counts a request against the threshold value in force. */
+static void threshold_stats_add(struct mta_model *m, uint64_t size, int mmapped)
+{
+    struct mta_threshold_stats *st = &m->initial_stats;
+    uint64_t lo = 0, hi = 0;
+    if (m->n_thresholds) {
+        struct mta_threshold_change *c = &m->thresholds[m->n_thresholds - 1];
+        st = &c->stats;
+        lo = c->old_value < c->new_value ? c->old_value : c->new_value;
+        hi = c->old_value < c->new_value ? c->new_value : c->old_value;
+    }
+    int between = size >= lo && size < hi;
+    if (mmapped) {
+        if (!st->mmap_min || size < st->mmap_min)
+            st->mmap_min = size;
+        st->mmap_between += between;
+    } else {
+        if (size > st->heap_max)
+            st->heap_max = size;
+        st->heap_between += between;
+    }
 }
 
 /* Records a thread arena's heap, once per base: from the shim's record
@@ -232,13 +267,8 @@ static void add_live(struct mta_model *m, const struct mta_event *ev, uint32_t s
     unsigned band = band_of(ev->size), src = ev->source & 3;
     m->band_requests[band][src]++;
     m->band_bytes[band][src] += ev->size;
-    if (src == MT_SRC_MMAP) {
-        if (!m->smallest_mmap_request || ev->size < m->smallest_mmap_request)
-            m->smallest_mmap_request = ev->size;
-    } else if (src == MT_SRC_BRK || src == MT_SRC_ARENA) {
-        if (ev->size > m->largest_heap_request)
-            m->largest_heap_request = ev->size;
-    }
+    if (src == MT_SRC_MMAP || src == MT_SRC_BRK || src == MT_SRC_ARENA)
+        threshold_stats_add(m, ev->size, src == MT_SRC_MMAP);
     if (src == MT_SRC_ARENA)
         note_arena_block(m, ev, stack);
 }
@@ -350,8 +380,6 @@ static void threshold_on_chunk_unmap(struct mta_model *m, const struct mta_event
         c->alloc_stack = m->recent_free[slot].stack;
     }
     m->threshold_now = chunk;
-    m->smallest_mmap_request = 0;
-    m->largest_heap_request = 0;
 }
 
 static void keep_text(char **slot, const struct mta_event *ev)

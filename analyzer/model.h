@@ -34,7 +34,17 @@ struct mta_heap_event {
     uint64_t block_ptr, block_size;  /* the allocation/free that caused it */
 };
 
+/* What glibc served while one threshold value held. */
+struct mta_threshold_stats {
+    uint64_t heap_max;       /* largest request served by a heap (brk or arena) */
+    uint64_t mmap_min;       /* smallest request served by a dedicated mmap */
+    uint64_t heap_between;   /* requests in [previous value, value) served by a
+                                heap: what the change moved off mmap */
+    uint64_t mmap_between;   /* ... still served by mmap */
+};
+
 struct mta_threshold_change {
+    struct mta_threshold_stats stats;
     uint64_t ns;
     int by_mallopt;                 /* else a free() of an mmapped block */
     uint64_t old_value, new_value;
@@ -83,7 +93,9 @@ struct mta_model {
     size_t n_thresholds, thresholds_cap;
     uint64_t threshold_initial, threshold_now;
     int threshold_dynamic;        /* 0 once set by mallopt or a tunable */
-    uint64_t smallest_mmap_request, largest_heap_request; /* under the current threshold */
+    int threshold_by_tunable;     /* the initial value came from the environment */
+    int have_info, tunables_applied;
+    struct mta_threshold_stats initial_stats; /* while the initial value held */
     struct mta_arena_heap *arena_heaps;
     size_t n_arena_heaps, arena_heaps_cap;
     char *maps_start, *maps_exit, *smaps_exit, *maps_latest;

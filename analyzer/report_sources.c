@@ -8,6 +8,10 @@
 
 json_t *mta_json_hex(uint64_t v);
 json_t *mta_startup_json(const struct mta_model *m);
+json_t *mta_threshold_json(const struct mta_model *m, struct mta_symbolizer *sym,
+                           const struct mta_report_opts *o);
+void mta_report_threshold_text(FILE *out, const struct mta_model *m, struct mta_symbolizer *sym,
+                               const struct mta_report_opts *o);
 json_t *mta_json_frames(struct mta_symbolizer *sym, const struct mta_model *m, uint32_t stack,
                         const struct mta_report_opts *o);
 void mta_print_frame(FILE *out, const struct mta_frame *f, const struct mta_report_opts *o);
@@ -110,31 +114,7 @@ void mta_report_sources_text(FILE *out, const struct mta_model *m, struct mta_sy
                 mta_human_bytes(d, sizeof d, bytes));
     }
 
-    fprintf(out, "\nThe mmap threshold (requests at or above it get their own mapping)\n");
-    fprintf(out, "  initial: %s (%llu bytes)%s\n", mta_human_bytes(a, sizeof a, m->threshold_initial),
-            (unsigned long long)m->threshold_initial,
-            m->threshold_dynamic ? ", dynamic: glibc raises it when a larger mmapped block is freed"
-                                 : ", fixed by a setting (mallopt or MALLOC_*_ tunable)");
-    for (size_t i = 0; i < m->n_thresholds; i++) {
-        const struct mta_threshold_change *t = &m->thresholds[i];
-        fprintf(out, "  at %.6f s: %s -> %s (%llu bytes)", (double)t->ns / 1e9,
-                mta_human_bytes(a, sizeof a, t->old_value), mta_human_bytes(b, sizeof b, t->new_value),
-                (unsigned long long)t->new_value);
-        if (t->by_mallopt) {
-            fprintf(out, " (set by mallopt)\n");
-        } else if (t->freed_ptr) {
-            fprintf(out, " after free(0x%llx), a %s-byte block allocated at:\n",
-                    (unsigned long long)t->freed_ptr, mta_commas(c, sizeof c, t->freed_size));
-            print_top_frame(out, sym, m, t->alloc_stack, o, 4);
-        } else {
-            fprintf(out, " after the free of an mmapped block the trace did not see allocated\n");
-        }
-    }
-    if (m->smallest_mmap_request || m->largest_heap_request)
-        fprintf(out, "  under the final threshold: largest request served from a heap %s bytes, "
-                "smallest served by mmap %s bytes\n",
-                mta_commas(a, sizeof a, m->largest_heap_request),
-                mta_commas(b, sizeof b, m->smallest_mmap_request));
+    mta_report_threshold_text(out, m, sym, o);
 
     fprintf(out, "\nProgram break and malloc's mappings, in order\n");
     fprintf(out, "  initial break 0x%llx\n", (unsigned long long)m->brk_initial);
@@ -162,21 +142,7 @@ json_t *mta_sources_json(const struct mta_model *m, struct mta_symbolizer *sym,
                                           (json_int_t)m->band_bytes[band][s]));
         json_array_append_new(bands, jb);
     }
-    json_t *thr = json_array();
-    json_array_append_new(thr, json_pack("{s:I,s:I,s:s}", "ns", (json_int_t)0, "value",
-                                         (json_int_t)m->threshold_initial, "cause", "initial"));
-    for (size_t i = 0; i < m->n_thresholds; i++) {
-        const struct mta_threshold_change *t = &m->thresholds[i];
-        json_t *jt = json_pack("{s:I,s:I,s:I,s:s}", "ns", (json_int_t)t->ns, "value",
-                               (json_int_t)t->new_value, "previous", (json_int_t)t->old_value,
-                               "cause", t->by_mallopt ? "mallopt" : "free");
-        if (t->freed_ptr) {
-            json_object_set_new(jt, "freed_ptr", mta_json_hex(t->freed_ptr));
-            json_object_set_new(jt, "freed_size", json_integer((json_int_t)t->freed_size));
-            json_object_set_new(jt, "frames", mta_json_frames(sym, m, t->alloc_stack, o));
-        }
-        json_array_append_new(thr, jt);
-    }
+    json_t *thr = mta_threshold_json(m, sym, o);
     json_t *events = json_array();
     for (size_t i = 0; i < m->n_heap_events; i++) {
         const struct mta_heap_event *h = &m->heap_events[i];
@@ -227,6 +193,7 @@ json_t *mta_sources_json(const struct mta_model *m, struct mta_symbolizer *sym,
                      mta_json_hex(m->brk_initial), "final", mta_json_hex(m->brk_final), "max",
                      mta_json_hex(m->brk_max), "events_not_kept",
                      (json_int_t)m->heap_events_dropped, "largest_heap_request",
-                     (json_int_t)m->largest_heap_request, "arena_heaps", heaps, "startup",
+                     (json_int_t)(m->n_thresholds ? m->thresholds[m->n_thresholds - 1].stats.heap_max
+                                                  : m->initial_stats.heap_max), "arena_heaps", heaps, "startup",
                      mta_startup_json(m));
 }

@@ -68,6 +68,8 @@ struct mta_trace_info {
  * from event() stops reading. */
 struct mta_sink {
     void *ctx;
+    /* called before the first event with what the header says, and again
+     * whenever an info record adds to it (cmdline, exe, malloc tunables) */
     void (*info)(void *ctx, const struct mta_trace_info *info);
     void (*stack)(void *ctx, uint64_t id, const uint64_t *frames, unsigned n);
     void (*module)(void *ctx, const struct mta_module *m);

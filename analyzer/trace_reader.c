@@ -163,8 +163,11 @@ static int decode_next(struct reader *r, struct cursor *c)
             char **slot = kind == MT_INFO_CMDLINE ? &r->info.cmdline
                           : kind == MT_INFO_EXE ? &r->info.exe
                           : kind == MT_INFO_TUNABLES ? &r->info.tunables : NULL;
-            if (slot && !*slot)
+            if (slot && !*slot) {
                 *slot = dup_text(p, (size_t)len, kind == MT_INFO_CMDLINE);
+                if (*slot && r->sink->info) /* e.g. tunables, before the events */
+                    r->sink->info(r->sink->ctx, &r->info);
+            }
             c->p = p + len;
             continue;
         }
