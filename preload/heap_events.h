@@ -35,6 +35,14 @@ void mt_heap_in_arena(struct mt_thread *t, unsigned cause, const void *p,
 /* Records a move of the break made by the application itself. */
 void mt_heap_note_brk(struct mt_thread *t, unsigned cause, uint32_t stack) MT_HEAP_HIDDEN;
 
+/* MT_NO_HEAP_CHECKS (a measurement build only, see docs/profile.md):
+ * compile the break and chunk-header checks out of the hooks. */
+#ifdef MT_NO_HEAP_CHECKS
+#define MT_HEAP_CHECKS 0
+#else
+#define MT_HEAP_CHECKS 1
+#endif
+
 /* Did the program break move since our last look?  (One load, usually.) */
 static inline void mt_heap_check_brk(struct mt_thread *t, unsigned cause, uint32_t stack)
 {
@@ -46,6 +54,8 @@ static inline void mt_heap_check_brk(struct mt_thread *t, unsigned cause, uint32
 static inline void mt_heap_before_free(struct mt_heap_before *hb, const void *p)
 {
     hb->map_start = hb->map_len = 0;
+    if (!MT_HEAP_CHECKS)
+        return;
     mt_glibc_chunk_mapping(p, &hb->map_start, &hb->map_len);
 }
 
@@ -54,6 +64,8 @@ static inline void mt_heap_before_free(struct mt_heap_before *hb, const void *p)
 static inline void mt_heap_after(struct mt_thread *t, unsigned cause, const void *p,
                                  uint32_t stack)
 {
+    if (!MT_HEAP_CHECKS)
+        return;
     size_t head = mt_glibc_head(p);
     if (__builtin_expect(head & (MT_CHUNK_IS_MMAPPED | MT_CHUNK_NON_MAIN_ARENA), 0)) {
         if (head & MT_CHUNK_IS_MMAPPED)
@@ -67,6 +79,8 @@ static inline void mt_heap_after(struct mt_thread *t, unsigned cause, const void
 /* After a free: the dedicated mapping went away, or the heap was trimmed? */
 static inline void mt_heap_after_free(struct mt_thread *t, const struct mt_heap_before *hb)
 {
+    if (!MT_HEAP_CHECKS)
+        return;
     if (__builtin_expect(hb->map_len != 0, 0))
         mt_heap_chunk_unmapped(t, hb);
     mt_heap_check_brk(t, MT_CAUSE_FREE, 0);

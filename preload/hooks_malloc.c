@@ -124,7 +124,8 @@ static void *realloc_common(void *old, size_t n, size_t m, int is_array)
     if (p || (old && size == 0)) {
         uint32_t stack = p ? mt_stack_here(t) : 0;
         mt_record_realloc(t, old, p, size, stack);
-        mt_heap_after_realloc(t, &hb, p, stack);
+        if (MT_HEAP_CHECKS)
+            mt_heap_after_realloc(t, &hb, p, stack);
     }
     mt_hook_leave(t);
     return p;
