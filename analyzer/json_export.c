@@ -502,6 +502,10 @@ static void x_done(void *ctx, const struct mta_trace_info *info)
         fputs(",\n    \"tunables\": ", o);
         put_cstr(o, info->tunables);
     }
+    if (info->own_memory) {
+        fputs(",\n    \"own_memory\": ", o);
+        put_cstr(o, info->own_memory);
+    }
     fputs(",\n    \"ring_bytes\": ", o);
     put_u64(o, info->ring_bytes);
     fprintf(o, ",\n    \"truncated\": %s\n  },\n", info->truncated ? "true" : "false");

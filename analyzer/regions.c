@@ -144,6 +144,10 @@ const char *mta_region_kind(const struct mta_regions *rs, size_t i, const char *
     if (!r->name_len && !strcmp(r->perms, "---p") && i > 0 && is_trace_file(&rs->v[i - 1]) &&
         rs->v[i - 1].end == r->start)
         return "mtrace reserved space";
+    if (!r->name_len && i > 0 && rs->v[i - 1].end == r->start && rs->v[i - 1].name_len &&
+        rs->v[i - 1].name[0] == '/' && !strcmp(rs->v[i - 1].perms, "rw-p") &&
+        !strcmp(r->perms, "rw-p"))
+        return "bss of the preceding object"; /* the loader maps .bss past the file */
     if (!r->name_len)
         return "anonymous";
     if (r->name[0] == '[')
@@ -159,4 +163,22 @@ const char *mta_region_kind(const struct mta_regions *rs, size_t i, const char *
     if (memmem(b, len, ".so", 3))
         return "shared library";
     return "file";
+}
+
+uint64_t mta_own_bytes(const char *own, uint64_t start, uint64_t end)
+{
+    uint64_t total = 0;
+    while (own && *own) {
+        unsigned long long s, e;
+        int used = 0;
+        if (sscanf(own, "%llx-%llx%n", &s, &e, &used) != 2)
+            break;
+        uint64_t lo = s > start ? s : start, hi = e < end ? e : end;
+        if (hi > lo)
+            total += hi - lo;
+        own = strchr(own + used, '\n');
+        if (own)
+            own++;
+    }
+    return total < end - start ? total : end - start;
 }

@@ -36,7 +36,12 @@ int mta_region_named(const struct mta_region *r, const char *s);
 /* What region i is, from names alone: "executable", "dynamic loader",
  * "shared library", "mtrace (the tracer)", "main thread stack", "brk heap",
  * "vdso", "vvar", "vsyscall", "mtrace trace file", "mtrace reserved space",
- * "file", "anonymous" (exe: the traced program's path, may be NULL). */
+ * "bss of the preceding object" (anonymous, right after an object's writable
+ * mapping), "file", "anonymous" (exe: the traced program's path, may be NULL). */
 const char *mta_region_kind(const struct mta_regions *rs, size_t i, const char *exe);
+
+/* Bytes of [start, end) inside the tracer's own mappings, given as the
+ * "START-END\n" lines of the trace's own_memory info (NULL: none known). */
+uint64_t mta_own_bytes(const char *own_memory, uint64_t start, uint64_t end);
 
 #endif

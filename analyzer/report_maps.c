@@ -23,6 +23,8 @@ struct owner {
 /* What the report adds to each region of the snapshot. */
 struct annotation {
     const char *label;
+    char label_buf[160];  /* a label with the tracer's share appended */
+    uint64_t own_bytes;   /* of it, the tracer's own memory */
     int startup;          /* the region was there when tracing began */
     uint64_t live_blocks, live_bytes;
     unsigned sources;     /* bit per enum mt_source */
@@ -140,7 +142,7 @@ static const char *region_label(const struct mta_model *m, const struct table *t
 {
     const char *kind = mta_region_kind(&tb->rs, i, m->info.exe);
     const struct annotation *a = &tb->an[i];
-    if (!strcmp(kind, "anonymous"))
+    if (!strcmp(kind, "anonymous") || (!strcmp(kind, "bss of the preceding object") && a->live_blocks))
         return anonymous_label(m, &tb->rs.v[i], a);
     if (!strcmp(kind, "brk heap"))
         return "brk heap (main arena)";
@@ -174,8 +176,21 @@ static int table_build(struct table *tb, const struct mta_model *m, int *have_sm
         tb->an[i].startup = present_at_start(&start, &tb->rs.v[i]);
     mta_regions_free(&start);
     place_blocks(tb, m);
-    for (size_t i = 0; i < tb->rs.n; i++)
-        tb->an[i].label = region_label(m, tb, i);
+    for (size_t i = 0; i < tb->rs.n; i++) {
+        struct annotation *a = &tb->an[i];
+        const struct mta_region *r = &tb->rs.v[i];
+        a->label = region_label(m, tb, i);
+        a->own_bytes = r->name_len ? 0 : mta_own_bytes(m->info.own_memory, r->start, r->end);
+        if (a->own_bytes == r->end - r->start) {
+            a->label = "mtrace's own memory";
+        } else if (a->own_bytes) {
+            char kib[32];
+            mta_human_bytes(kib, sizeof kib, a->own_bytes);
+            snprintf(a->label_buf, sizeof a->label_buf, "%s; with %s of mtrace's own memory "
+                     "(the kernel merged adjacent mappings)", a->label ? a->label : "anonymous", kib);
+            a->label = a->label_buf;
+        }
+    }
     return 0;
 }
 
@@ -258,6 +273,7 @@ static json_t *region_json(const struct mta_model *m, const struct mta_region *r
         "offset", (json_int_t)r->offset, "device", r->dev, "inode", (json_int_t)r->inode,
         "name", r->name, r->name_len,
         "label", an->label ? json_string(an->label) : json_null(), "startup", an->startup);
+    json_object_set_new(jr, "mtrace_bytes", json_integer((json_int_t)an->own_bytes));
     json_object_set_new(jr, "live_blocks", json_integer((json_int_t)an->live_blocks));
     json_object_set_new(jr, "live_bytes", json_integer((json_int_t)an->live_bytes));
     json_object_set_new(jr, "owners", owners);

@@ -16,6 +16,27 @@ static int same_object(const struct mta_region *a, const struct mta_region *b)
     return a->name_len && a->name_len == b->name_len && !memcmp(a->name, b->name, a->name_len);
 }
 
+/* What the region is; anonymous memory the trace lists as the tracer's
+ * own (still mapped at exit) is said so. */
+static const char *startup_label(const struct mta_model *m, const struct mta_regions *rs,
+                                 size_t i, char *buf, size_t cap)
+{
+    const char *k = mta_region_kind(rs, i, m->info.exe);
+    const struct mta_region *r = &rs->v[i];
+    if (r->name_len)
+        return k;
+    uint64_t own = mta_own_bytes(m->info.own_memory, r->start, r->end);
+    if (own == r->end - r->start)
+        return "mtrace's own memory";
+    if (own) {
+        char kib[32];
+        snprintf(buf, cap, "%s, with %s of mtrace's own memory", k,
+                 mta_human_bytes(kib, sizeof kib, own));
+        return buf;
+    }
+    return k;
+}
+
 json_t *mta_startup_json(const struct mta_model *m)
 {
     json_t *arr = json_array();
@@ -24,11 +45,12 @@ json_t *mta_startup_json(const struct mta_model *m)
         return arr;
     for (size_t i = 0; i < rs.n; i++) {
         const struct mta_region *r = &rs.v[i];
+        char buf[128];
         json_array_append_new(arr, json_pack("{s:o,s:o,s:I,s:s,s:I,s:s%,s:s}",
             "start", mta_json_hex(r->start), "end", mta_json_hex(r->end),
             "size", (json_int_t)(r->end - r->start), "perms", r->perms,
             "offset", (json_int_t)r->offset, "name", r->name, r->name_len,
-            "label", mta_region_kind(&rs, i, m->info.exe)));
+            "label", startup_label(m, &rs, i, buf, sizeof buf)));
     }
     mta_regions_free(&rs);
     return arr;
@@ -49,9 +71,10 @@ static void print_full(FILE *out, const struct mta_model *m, const struct mta_re
         uint64_t end = rs->v[j - 1].end, bytes = 0;
         for (size_t k = i; k < j; k++)
             bytes += rs->v[k].end - rs->v[k].start;
+        char buf[128];
         fprintf(out, "  %12llx-%-12llx %10s  %-2zu  %-22s %.*s\n", (unsigned long long)r->start,
                 (unsigned long long)end, mta_human_bytes(a, sizeof a, bytes), j - i,
-                mta_region_kind(rs, i, m->info.exe), (int)r->name_len, r->name);
+                startup_label(m, rs, i, buf, sizeof buf), (int)r->name_len, r->name);
         i = j;
     }
 }

@@ -57,6 +57,7 @@ struct mta_trace_info {
     char *cmdline;          /* argv joined by spaces */
     char *exe;
     char *tunables;
+    char *own_memory;       /* "START-END\n" lines: the tracer's own mappings */
     uint64_t file_bytes;    /* size of the input */
     uint64_t record_bytes;  /* bytes of records actually used */
     uint64_t chunks;

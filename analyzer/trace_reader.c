@@ -162,7 +162,8 @@ static int decode_next(struct reader *r, struct cursor *c)
                 return corrupt(r, rec, "info record cut short");
             char **slot = kind == MT_INFO_CMDLINE ? &r->info.cmdline
                           : kind == MT_INFO_EXE ? &r->info.exe
-                          : kind == MT_INFO_TUNABLES ? &r->info.tunables : NULL;
+                          : kind == MT_INFO_TUNABLES ? &r->info.tunables
+                          : kind == MT_INFO_OWN_MEMORY ? &r->info.own_memory : NULL;
             if (slot && !*slot) {
                 *slot = dup_text(p, (size_t)len, kind == MT_INFO_CMDLINE);
                 if (*slot && r->sink->info) /* e.g. tunables, before the events */
@@ -608,6 +609,7 @@ int mta_read_binary(const char *path, const struct mta_sink *sink, struct mta_er
     free(r.info.cmdline);
     free(r.info.exe);
     free(r.info.tunables);
+    free(r.info.own_memory);
     close(fd);
     return rc;
 }

@@ -29,6 +29,9 @@ void mt_exit_snapshot(void)
     if (!t)
         return;
     mt_tls_internal++;
+    char own[16384];
+    size_t n = mt_os_own_list(own, sizeof own);
+    mt_record_info(t, MT_INFO_OWN_MEMORY, own, n);
     mt_write_maps(t, MT_MAPS_EXIT);
     mt_write_maps(t, MT_MAPS_SMAPS_EXIT);
     mt_tls_internal--;

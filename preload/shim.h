@@ -199,6 +199,8 @@ void mt_check_modules(struct mt_thread *t) MT_HIDDEN;
 /* ---- memory the shim owns (os.c): mmap'd, never the program's malloc ---- */
 void *mt_os_alloc(size_t bytes) MT_HIDDEN;
 void mt_os_free(void *p, size_t bytes) MT_HIDDEN;
+/* The live ones as "START-END\n" lines (MT_INFO_OWN_MEMORY); the length. */
+size_t mt_os_own_list(char *buf, size_t cap) MT_HIDDEN;
 
 /* A tiny spinlock for cold paths (chunk file growth, thread free list). */
 typedef struct { volatile int owner; } mt_spin;

@@ -130,7 +130,10 @@ enum mt_info {
     MT_INFO_CMDLINE = 1,  /* argv joined by NUL bytes */
     MT_INFO_EXE = 2,      /* readlink(/proc/self/exe) */
     MT_INFO_TUNABLES = 3, /* "NAME=value\n" lines of malloc settings */
-    MT_INFO_THREAD = 4    /* thread name */
+    MT_INFO_THREAD = 4,   /* thread name */
+    MT_INFO_OWN_MEMORY = 5 /* "START-END\n" lines, hex: the tracer's own anonymous
+                              mappings (tables, thread states), written with
+                              the exit snapshot */
 };
 
 /* MT_TAG_MAP op */

@@ -150,7 +150,7 @@ class MapsAgainstPmap(unittest.TestCase):
         r = next(r["r"] for r in self.ours
                  if r["start"] <= self.block < r["start"] + r["size"])
         self.assertEqual(r["name"], "")
-        self.assertGreaterEqual(r["size"], want + 4096)
+        self.assertGreaterEqual(r["size"] - r["mtrace_bytes"], want + 4096)
         self.assertIn("own mmap", r["label"])
         self.assertEqual(r["live_blocks"], 1)
         self.assertEqual(r["live_bytes"], want)
@@ -167,6 +167,17 @@ class MapsAgainstPmap(unittest.TestCase):
         self.assertEqual(labels["[heap]"], "brk heap (main arena)")
         self.assertEqual(labels["[stack]"], "main thread stack")
         self.assertEqual(labels[mtt.sample("memory_user")], "executable")
+
+    def test_every_region_is_explained(self):
+        # each region says what it is; the tracer's own anonymous memory is
+        # counted (mtrace_bytes) wherever the kernel put or merged it
+        self.assertEqual([r["start"] for r in self.maps["regions"] if not r["label"]], [])
+        own = sum(r["mtrace_bytes"] for r in self.maps["regions"])
+        self.assertGreater(own, 1 << 20)  # at least the unwinder's verdict table
+        for r in self.maps["regions"]:
+            self.assertLessEqual(r["mtrace_bytes"], r["size"])
+            if r["mtrace_bytes"] == r["size"]:
+                self.assertEqual(r["label"], "mtrace's own memory")
 
     def test_block_is_reported_leaked(self):
         s = self.js["summary"]
