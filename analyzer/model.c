@@ -107,6 +107,12 @@ static void apply_tunables(struct mta_model *m)
             m->threshold_by_tunable = 1;
         }
     }
+    /* glibc.malloc.hugetlb other than 0 or 1 resizes thread-arena heaps */
+    const char *h = strstr(t, "glibc.malloc.hugetlb=");
+    if (h) {
+        h += strlen("glibc.malloc.hugetlb=");
+        m->heap_max_unknown = !((*h == '0' || *h == '1') && (h[1] == ':' || h[1] == '\n' || !h[1]));
+    }
     /* glibc: any of these set explicitly also freezes the threshold */
     const char *freeze[] = {"MALLOC_TRIM_THRESHOLD_=", "MALLOC_TOP_PAD_=", "MALLOC_MMAP_MAX_=",
                             "glibc.malloc.trim_threshold=", "glibc.malloc.top_pad=",
@@ -229,6 +235,8 @@ static void add_arena_heap(struct mta_model *m, uint64_t base, uint64_t size, ui
 
 static void note_arena_block(struct mta_model *m, const struct mta_event *ev, uint32_t stack)
 {
+    if (m->heap_max_unknown)
+        return;
     uint64_t base = ev->ptr & ~(GLIBC_HEAP_MAX - 1);
     for (size_t i = 0; i < m->n_arena_heaps; i++)
         if (m->arena_heaps[i].base == base)

@@ -95,6 +95,8 @@ struct mta_model {
     int threshold_dynamic;        /* 0 once set by mallopt or a tunable */
     int threshold_by_tunable;     /* the initial value came from the environment */
     int have_info, tunables_applied;
+    int heap_max_unknown;         /* glibc.malloc.hugetlb >= 2: arena heaps are
+                                     not 64 MiB, so not inferred from blocks */
     struct mta_threshold_stats initial_stats; /* while the initial value held */
     struct mta_arena_heap *arena_heaps;
     size_t n_arena_heaps, arena_heaps_cap;

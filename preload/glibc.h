@@ -26,6 +26,9 @@
 
 /* 1 when the malloc we wrap is glibc's own, so chunk headers may be read. */
 extern int mt_malloc_is_glibc __attribute__((visibility("hidden")));
+/* 1 unless glibc.malloc.hugetlb >= 2 changed HEAP_MAX (heaps are then
+ * smaller and their bases cannot be found by masking a block address) */
+extern int mt_glibc_heap_max_known __attribute__((visibility("hidden")));
 /* glibc's cached program break (__curbrk), or NULL */
 extern void **mt_glibc_curbrk __attribute__((visibility("hidden")));
 
@@ -68,6 +71,8 @@ static inline int mt_glibc_chunk_mapping(const void *p, uintptr_t *start, uintpt
  * (a glibc.malloc.hugetlb setting changes HEAP_MAX: then 0). */
 static inline int mt_glibc_arena_heap(const void *p, uintptr_t *base, uintptr_t *size)
 {
+    if (!mt_glibc_heap_max_known)
+        return 0;
     uintptr_t b = (uintptr_t)p & ~(MT_GLIBC_HEAP_MAX - 1);
     const uintptr_t *info = (const uintptr_t *)b; /* ar_ptr, prev, size */
     if (!info[0] || info[2] > MT_GLIBC_HEAP_MAX || (uintptr_t)p >= b + info[2])
