@@ -29,9 +29,7 @@ void mt_exit_snapshot(void)
     if (!t)
         return;
     mt_tls_internal++;
-    char own[16384];
-    size_t n = mt_os_own_list(own, sizeof own);
-    mt_record_info(t, MT_INFO_OWN_MEMORY, own, n);
+    mt_record_info_filled(t, MT_INFO_OWN_MEMORY, MT_OS_OWN_LIST_MAX, mt_os_own_list);
     mt_write_maps(t, MT_MAPS_EXIT);
     mt_write_maps(t, MT_MAPS_SMAPS_EXIT);
     mt_tls_internal--;

@@ -14,7 +14,7 @@
  * which anonymous regions of the process are the tracer's own.  A spin lock
  * on a cold path; a call from a signal handler that interrupted one of ours
  * goes unlisted. */
-#define OWN_MAX 1024
+#define OWN_MAX MT_OS_OWN_MAX
 static struct own { uintptr_t start, len; } own[OWN_MAX];
 static unsigned own_n;
 static mt_spin own_lock;
@@ -59,7 +59,7 @@ size_t mt_os_own_list(char *buf, size_t cap)
     size_t n = 0;
     if (mt_spin_lock(&own_lock))
         return 0;
-    for (unsigned i = 0; i < own_n && n + 40 < cap; i++) {
+    for (unsigned i = 0; i < own_n && n + 35 <= cap; i++) { /* 34 characters and a NUL */
         uintptr_t end = (own[i].start + own[i].len + 4095) & ~(uintptr_t)4095;
         n += mt_format(buf + n, cap - n, "%lx-%lx\n", (unsigned long)own[i].start,
                        (unsigned long)end);

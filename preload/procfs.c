@@ -12,19 +12,7 @@
 #include "mtrace/varint.h"
 #include "shim.h"
 
-/* Bytes of a length varint written before the length is known: a padded
- * (overlong) LEB128 encoding, which every reader decodes as usual. */
-#define PADDED_LEN_BYTES 5
-
-static uint8_t *put_padded_len(uint8_t *o, uint64_t v)
-{
-    for (int i = 0; i < PADDED_LEN_BYTES - 1; i++) {
-        *o++ = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    *o++ = (uint8_t)(v & 0x7f);
-    return o;
-}
+#define PADDED_LEN_BYTES 5 /* a length written before it is known */
 
 /* Copies a whole /proc file into one record (TAG_INFO: uv kind; TAG_MAPS:
  * sv dt, uv reason; then uv length and the bytes), reading straight into the
@@ -68,7 +56,7 @@ static void record_proc_file(struct mt_thread *t, const char *path, unsigned tag
             continue; /* perhaps more: again, with more room */
         if (room > __atomic_load_n(&guess, __ATOMIC_RELAXED))
             __atomic_store_n(&guess, room, __ATOMIC_RELAXED);
-        put_padded_len(lenp, len);
+        mt_put_uv_padded(lenp, len, PADDED_LEN_BYTES);
         if (tag != MT_TAG_INFO)
             c->last_ticks = now;
         mt_commit(c, data + len);

@@ -84,6 +84,24 @@ int mt_record_stack(struct mt_thread *t, uint32_t id, const uintptr_t *frames, u
     return 0;
 }
 
+/* An info record whose bytes `fill` writes straight into the trace (at most
+ * `max` of them; it returns how many): no buffer on the stack or heap. */
+void mt_record_info_filled(struct mt_thread *t, unsigned kind, size_t max,
+                           size_t (*fill)(char *buf, size_t cap))
+{
+    struct mt_cursor *c = mt_cursor_of(t);
+    uint8_t *o = mt_reserve(t, c, 1 + MT_VARINT_MAX + 5 + max, mt_ticks());
+    if (!o) {
+        mt_lost_event();
+        return;
+    }
+    *o++ = MT_TAG_INFO;
+    o = mt_put_uv(o, kind);
+    size_t n = fill((char *)o + 5, max);
+    mt_put_uv_padded(o, n, 5);
+    mt_commit(c, o + 5 + n);
+}
+
 /* A length-prefixed payload: TAG_INFO, uv kind, uv len, bytes. */
 void mt_record_info(struct mt_thread *t, unsigned kind, const void *data, size_t len)
 {

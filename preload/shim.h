@@ -178,6 +178,8 @@ void mt_record_realloc(struct mt_thread *t, void *old, void *p, size_t size,
                        uint32_t stack) MT_HIDDEN;
 void mt_record_info(struct mt_thread *t, unsigned kind, const void *data,
                     size_t len) MT_HIDDEN;
+void mt_record_info_filled(struct mt_thread *t, unsigned kind, size_t max,
+                           size_t (*fill)(char *buf, size_t cap)) MT_HIDDEN;
 int mt_record_stack(struct mt_thread *t, uint32_t id, const uintptr_t *frames,
                     unsigned n) MT_HIDDEN;
 
@@ -199,8 +201,11 @@ void mt_check_modules(struct mt_thread *t) MT_HIDDEN;
 /* ---- memory the shim owns (os.c): mmap'd, never the program's malloc ---- */
 void *mt_os_alloc(size_t bytes) MT_HIDDEN;
 void mt_os_free(void *p, size_t bytes) MT_HIDDEN;
-/* The live ones as "START-END\n" lines (MT_INFO_OWN_MEMORY); the length. */
+/* The live ones as "START-END\n" lines (MT_INFO_OWN_MEMORY); the length.
+ * MT_OS_OWN_LIST_MAX bytes always suffice. */
 size_t mt_os_own_list(char *buf, size_t cap) MT_HIDDEN;
+#define MT_OS_OWN_MAX 1024
+#define MT_OS_OWN_LIST_MAX (MT_OS_OWN_MAX * 35)
 
 /* A tiny spinlock for cold paths (chunk file growth, thread free list). */
 typedef struct { volatile int owner; } mt_spin;

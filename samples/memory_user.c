@@ -41,7 +41,8 @@
  *   made), which extends brk by 132 KiB.  free() munmaps the block.
  *   malloc/free calls: exactly 1 malloc and 1 free (no free with
  *   MEMORY_USER_NO_FREE=1).
- *   stderr gets one summary line at the end:
+ *   stderr gets one summary line at the end (before the wait for the hold
+ *   file, if any):
  *     memory_user: mib=16 block=0x... passes=N elapsed=S
  */
 #ifndef _GNU_SOURCE
@@ -125,12 +126,16 @@ int main(int argc, char **argv)
     }
     double elapsed = now_s() - t0;
 
-    if (hold && *hold)
-        wait_hold_file(hold);
-
+    /* The summary comes before the wait: once the hold file appears the
+     * program does nothing but free (or not) and return, so "pmap -X" taken
+     * during the wait shows the process as it exits (printing a %f touches
+     * pages of libc that were not resident before). */
     say(2, "memory_user: mib=%ld block=%p passes=%lu elapsed=%.3f\n", mib, (void *)block,
         passes, elapsed);
     const char *no_free = getenv("MEMORY_USER_NO_FREE");
+    if (hold && *hold)
+        wait_hold_file(hold);
+
     if (!(no_free && strcmp(no_free, "1") == 0))
         free((void *)block);
     return 0;
