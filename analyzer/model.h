@@ -120,4 +120,10 @@ void mta_model_finish(struct mta_model *m);
 /* Reads a trace (binary or JSON) into the model. */
 int mta_model_load(struct mta_model *m, const char *path, struct mta_error *err);
 
+/* The sources half of the model (model_sources.c), fed by the sink. */
+void mta_sources_tunables(struct mta_model *m);
+void mta_sources_on_alloc(struct mta_model *m, const struct mta_event *ev, uint32_t stack);
+void mta_sources_on_heap_event(struct mta_model *m, const struct mta_event *ev, uint32_t stack);
+void mta_sources_on_setting(struct mta_model *m, const struct mta_event *ev);
+
 #endif
