@@ -495,6 +495,8 @@ static void x_done(void *ctx, const struct mta_trace_info *info)
     fprintf(o, ",\n    \"end_code\": %" PRId32, info->end_code);
     fputs(",\n    \"lost_events\": ", o);
     put_u64(o, info->lost_events);
+    fputs(",\n    \"self_allocs\": ", o);
+    put_u64(o, info->self_allocs);
     fprintf(o, ",\n    \"depth\": %" PRIu32, info->depth);
     fputs(",\n    \"initial_brk\": ", o);
     put_addr(o, info->initial_brk);

@@ -52,6 +52,7 @@ struct mta_trace_info {
     uint32_t end_state;     /* enum mt_end_state */
     int32_t end_code;
     uint64_t lost_events;
+    uint64_t self_allocs;   /* the tracer's own calls into the program's malloc */
     uint32_t depth;
     uint64_t initial_brk;
     char *cmdline;          /* argv joined by spaces */

@@ -465,6 +465,7 @@ static void fill_info(struct reader *r)
     in->end_state = h->end_state;
     in->end_code = h->end_code;
     in->lost_events = h->lost_events;
+    in->self_allocs = h->self_allocs;
     in->depth = h->depth;
     in->initial_brk = h->initial_brk;
     in->file_bytes = r->size;

@@ -147,6 +147,7 @@ static inline void mt_commit(struct mt_cursor *c, uint8_t *p)
                      (uint32_t)(p - (uint8_t *)(c->chunk + 1)), __ATOMIC_RELEASE);
 }
 void mt_lost_event(void) MT_HIDDEN;
+void mt_note_self_alloc(void) MT_HIDDEN;
 
 /* ---- clock (clock.c) ---- */
 uint64_t mt_ns_now(void) MT_HIDDEN;

@@ -22,6 +22,7 @@
 #include "shim.h"
 
 struct mt_file_header *mt_header;
+static uint64_t self_allocs_early; /* mt_note_self_alloc before the header exists */
 
 static struct {
     int fd;
@@ -165,9 +166,18 @@ int mt_writer_open(void)
     h->depth = mt_opt.depth;
     h->pointer_bits = 64;
     h->end_state = MT_END_RUNNING;
+    h->self_allocs = __atomic_exchange_n(&self_allocs_early, 0, __ATOMIC_RELAXED);
     memcpy(h->magic, MT_FILE_MAGIC, 8); /* last: a reader never sees half a header */
     mt_header = h;
     return 0;
+}
+
+void mt_note_self_alloc(void)
+{
+    if (mt_header)
+        __atomic_fetch_add(&mt_header->self_allocs, 1, __ATOMIC_RELAXED);
+    else
+        __atomic_fetch_add(&self_allocs_early, 1, __ATOMIC_RELAXED);
 }
 
 void mt_lost_event(void)

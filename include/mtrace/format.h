@@ -72,7 +72,10 @@ struct mt_file_header {
     uint64_t initial_brk;      /* program break when tracing started */
     uint64_t ticks_last;       /* latest clock pair, refreshed at each chunk */
     uint64_t ns_last;          /* claim, for calibrating unfinished traces */
-    uint64_t reserved[14];
+    uint64_t self_allocs;      /* allocations the tracer's own work made
+                                  through the program's malloc: 0, or the
+                                  heap story is perturbed (atomic) */
+    uint64_t reserved[13];
 };
 
 struct mt_chunk_header {

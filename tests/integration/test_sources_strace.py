@@ -86,6 +86,13 @@ class SourcesAgainstStrace(unittest.TestCase):
                 got = [c.item() for c in self.under[name] if c.heap]
                 self.assertEqual(got, want)
 
+    def test_tracer_never_called_the_programs_malloc(self):
+        # the shim counts any call its own work makes into the real malloc
+        for name in SAMPLES:
+            with self.subTest(sample=name):
+                self.assertEqual(self.traced[name]["process"]["tracer_allocations"], 0)
+                self.assertEqual(self.under_js[name]["process"]["tracer_allocations"], 0)
+
     def test_traced_run_other_calls_are_the_tracers_own(self):
         for name in SAMPLES:
             with self.subTest(sample=name):

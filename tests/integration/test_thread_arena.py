@@ -33,6 +33,10 @@ class ThreadArena(unittest.TestCase):
         self.assertIn("thread_arena: as expected", self.cp.stdout)
         self.assertEqual(len(self.bases), 2)
 
+    def test_tracer_never_called_the_programs_malloc(self):
+        # new threads attach, unwind and intern stacks on their own memory
+        self.assertEqual(self.js["process"]["tracer_allocations"], 0)
+
     def test_requests_by_source(self):
         t = self.js["sources"]["totals"]
         # per thread: the kept array + 1000 blocks; main: the probe and the
