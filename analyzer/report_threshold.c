@@ -17,9 +17,10 @@ static void print_stats(FILE *out, const struct mta_threshold_stats *st,
     char a[32], b[32], x[32], y[32];
     if (!st->heap_max && !st->mmap_min)
         return;
-    fprintf(out, "      while it held: largest request served by a heap %s B, smallest by mmap %s B\n",
-            st->heap_max ? mta_commas(a, sizeof a, st->heap_max) : "-",
-            st->mmap_min ? mta_commas(b, sizeof b, st->mmap_min) : "-");
+    fprintf(out, "      while it held: largest request served by a heap %s%s, smallest by mmap %s%s\n",
+            st->heap_max ? mta_commas(a, sizeof a, st->heap_max) : "none",
+            st->heap_max ? " B" : "", st->mmap_min ? mta_commas(b, sizeof b, st->mmap_min) : "none",
+            st->mmap_min ? " B" : "");
     if (c && (st->heap_between || st->mmap_between)) {
         uint64_t lo = c->old_value < c->new_value ? c->old_value : c->new_value;
         uint64_t hi = c->old_value < c->new_value ? c->new_value : c->old_value;
