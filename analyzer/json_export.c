@@ -495,12 +495,18 @@ static void x_done(void *ctx, const struct mta_trace_info *info)
     fprintf(o, ",\n    \"end_code\": %" PRId32, info->end_code);
     fputs(",\n    \"lost_events\": ", o);
     put_u64(o, info->lost_events);
+    fputs(",\n    \"self_allocs\": ", o);
+    put_u64(o, info->self_allocs);
     fprintf(o, ",\n    \"depth\": %" PRIu32, info->depth);
     fputs(",\n    \"initial_brk\": ", o);
     put_addr(o, info->initial_brk);
     if (info->tunables) { /* absent when unknown, "" when empty */
         fputs(",\n    \"tunables\": ", o);
         put_cstr(o, info->tunables);
+    }
+    if (info->own_memory) {
+        fputs(",\n    \"own_memory\": ", o);
+        put_cstr(o, info->own_memory);
     }
     fputs(",\n    \"ring_bytes\": ", o);
     put_u64(o, info->ring_bytes);

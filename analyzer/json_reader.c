@@ -297,6 +297,9 @@ static int parse_process(struct jr *r, const json_t *p, struct mta_trace_info *i
     if (get_text(r, p, P, "tunables", 0, 0, 1, &s, &n))
         return -1;
     in->tunables = (char *)s;
+    if (get_text(r, p, P, "own_memory", 0, 0, 1, &s, &n))
+        return -1;
+    in->own_memory = (char *)s;
     if (get_u64(r, p, P, "start_realtime_ns", 0, NUM_COUNT, &in->start_realtime_ns) ||
         get_u64(r, p, P, "duration_ns", 0, NUM_COUNT, &in->duration_ns) ||
         get_enum(r, p, P, "end_state", 0, MTA_JN_END_STATE, &in->end_state) ||
@@ -304,6 +307,7 @@ static int parse_process(struct jr *r, const json_t *p, struct mta_trace_info *i
         return -1;
     in->end_code = (int32_t)i;
     if (get_u64(r, p, P, "lost_events", 0, NUM_COUNT, &in->lost_events) ||
+        get_u64(r, p, P, "self_allocs", 0, NUM_COUNT, &in->self_allocs) ||
         get_u32(r, p, P, "depth", 0, &in->depth) ||
         get_u64(r, p, P, "initial_brk", 0, NUM_ADDR, &in->initial_brk) ||
         get_u64(r, p, P, "ring_bytes", 0, NUM_COUNT, &in->ring_bytes) ||

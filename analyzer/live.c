@@ -96,3 +96,16 @@ int mta_live_take(struct mta_live *l, uint64_t ptr, struct mta_block *out)
     }
     return 0;
 }
+
+int mta_live_copy(struct mta_live *dst, const struct mta_live *src)
+{
+    dst->slots = malloc(src->cap * sizeof *dst->slots);
+    if (!dst->slots) {
+        dst->cap = dst->count = 0;
+        return -1;
+    }
+    memcpy(dst->slots, src->slots, src->cap * sizeof *dst->slots);
+    dst->cap = src->cap;
+    dst->count = src->count;
+    return 0;
+}

@@ -6,19 +6,7 @@
 #include "errors.h"
 
 #define GLIBC_DEFAULT_MMAP_THRESHOLD (128u * 1024)
-#define GLIBC_MMAP_THRESHOLD_MAX (32u * 1024 * 1024) /* 64-bit DEFAULT_MMAP_THRESHOLD_MAX */
-#define MAX_HEAP_EVENTS 1000000                     /* kept for the timeline */
 #define TEMPORARY_NS 1000000ull
-
-const uint64_t mta_band_lo[MTA_BANDS] = {0, 64, 512, 4096, 32768, 131072, 1048576, 16777216};
-
-static unsigned band_of(uint64_t size)
-{
-    unsigned b = MTA_BANDS - 1;
-    while (b && size < mta_band_lo[b])
-        b--;
-    return b;
-}
 
 int mta_model_init(struct mta_model *m)
 {
@@ -41,8 +29,12 @@ void mta_model_free(struct mta_model *m)
     free(m->info.cmdline);
     free(m->info.exe);
     free(m->info.tunables);
+    free(m->info.own_memory);
     free(m->heap_events);
     free(m->thresholds);
+    free(m->arena_heaps);
+    if (m->have_live_at_exit)
+        mta_live_free(&m->live_at_exit);
     free(m->maps_start);
     free(m->maps_exit);
     free(m->smaps_exit);
@@ -82,51 +74,39 @@ static char *dup_n(const char *s, size_t n)
     return d;
 }
 
-/* Reads glibc's settings from the recorded tunables text, if any. */
-static void apply_tunables(struct mta_model *m)
+/* Keeps our own copies of the info strings. */
+static void take_info(struct mta_model *m, const struct mta_trace_info *in)
 {
-    const char *t = m->info.tunables;
-    if (!t)
-        return;
-    const char *keys[] = {"MALLOC_MMAP_THRESHOLD_=", "glibc.malloc.mmap_threshold="};
-    for (size_t i = 0; i < 2; i++) {
-        const char *p = strstr(t, keys[i]);
-        if (p) {
-            m->threshold_initial = m->threshold_now = strtoull(p + strlen(keys[i]), NULL, 0);
-            m->threshold_dynamic = 0;
-        }
-    }
-    /* glibc: any of these set explicitly also freezes the threshold */
-    const char *freeze[] = {"MALLOC_TRIM_THRESHOLD_=", "MALLOC_TOP_PAD_=", "MALLOC_MMAP_MAX_=",
-                            "glibc.malloc.trim_threshold=", "glibc.malloc.top_pad=",
-                            "glibc.malloc.mmap_max="};
-    for (size_t i = 0; i < sizeof freeze / sizeof freeze[0]; i++)
-        if (strstr(t, freeze[i]))
-            m->threshold_dynamic = 0;
-}
-
-static void on_info(void *ctx, const struct mta_trace_info *in)
-{
-    struct mta_model *m = ctx;
+    free(m->info.cmdline);
+    free(m->info.exe);
+    free(m->info.tunables);
+    free(m->info.own_memory);
     m->info = *in;
     m->info.cmdline = dup_str(in->cmdline);
     m->info.exe = dup_str(in->exe);
     m->info.tunables = dup_str(in->tunables);
-    m->brk_initial = m->brk_final = m->brk_max = in->initial_brk;
-    apply_tunables(m);
+    m->info.own_memory = dup_str(in->own_memory);
+    if (m->info.tunables && !m->tunables_applied) {
+        m->tunables_applied = 1;
+        mta_sources_tunables(m);
+    }
+}
+
+/* Called with the header's facts, and again as info records add to them
+ * (the tunables arrive before the first event). */
+static void on_info(void *ctx, const struct mta_trace_info *in)
+{
+    struct mta_model *m = ctx;
+    if (!m->have_info) {
+        m->have_info = 1;
+        m->brk_initial = m->brk_final = m->brk_max = in->initial_brk;
+    }
+    take_info(m, in);
 }
 
 static void on_done(void *ctx, const struct mta_trace_info *in)
 {
-    struct mta_model *m = ctx;
-    free(m->info.cmdline);
-    free(m->info.exe);
-    free(m->info.tunables);
-    m->info = *in;
-    m->info.cmdline = dup_str(in->cmdline);
-    m->info.exe = dup_str(in->exe);
-    m->info.tunables = dup_str(in->tunables);
-    apply_tunables(m);
+    take_info(ctx, in);
 }
 
 static void on_stack(void *ctx, uint64_t id, const uint64_t *frames, unsigned n)
@@ -188,19 +168,11 @@ static void add_live(struct mta_model *m, const struct mta_event *ev, uint32_t s
         m->peak_blocks = m->live.count;
         m->peak_ns = ev->ns;
     }
-    unsigned band = band_of(ev->size), src = ev->source & 3;
-    m->band_requests[band][src]++;
-    m->band_bytes[band][src] += ev->size;
-    if (src == MT_SRC_MMAP) {
-        if (!m->smallest_mmap_request || ev->size < m->smallest_mmap_request)
-            m->smallest_mmap_request = ev->size;
-    } else if (src == MT_SRC_BRK || src == MT_SRC_ARENA) {
-        if (ev->size > m->largest_heap_request)
-            m->largest_heap_request = ev->size;
-    }
+    mta_sources_on_alloc(m, ev, stack);
 }
 
-static int drop_live(struct mta_model *m, uint64_t ptr, uint64_t ns, uint32_t tid)
+static int drop_live(struct mta_model *m, uint64_t ptr, uint64_t ns, uint32_t tid,
+                     int by_realloc)
 {
     struct mta_block b;
     if (!mta_live_take(&m->live, ptr, &b)) {
@@ -222,80 +194,8 @@ static int drop_live(struct mta_model *m, uint64_t ptr, uint64_t ns, uint32_t ti
     m->recent_free[slot].ptr = b.ptr;
     m->recent_free[slot].size = b.size;
     m->recent_free[slot].stack = b.stack;
+    m->recent_free[slot].by_realloc = by_realloc;
     return 1;
-}
-
-static void add_heap_event(struct mta_model *m, const struct mta_event *ev, uint32_t stack)
-{
-    if (m->n_heap_events == MAX_HEAP_EVENTS) {
-        m->heap_events_dropped++;
-        return;
-    }
-    if (m->n_heap_events == m->heap_events_cap) {
-        size_t ncap = m->heap_events_cap ? m->heap_events_cap * 2 : 64;
-        struct mta_heap_event *ne = realloc(m->heap_events, ncap * sizeof *ne);
-        if (!ne) {
-            m->heap_events_dropped++;
-            return;
-        }
-        m->heap_events = ne;
-        m->heap_events_cap = ncap;
-    }
-    struct mta_heap_event *h = &m->heap_events[m->n_heap_events++];
-    memset(h, 0, sizeof *h);
-    h->ns = ev->ns;
-    h->type = ev->type;
-    h->op = ev->op;
-    h->cause = ev->cause;
-    h->stack = stack;
-    h->tid = ev->tid;
-    h->addr = ev->addr;
-    h->len = ev->len;
-    h->naddr = ev->naddr;
-    h->nlen = ev->nlen;
-}
-
-/* glibc (malloc.c, free): freeing an mmapped chunk larger than the current
- * threshold (and at most DEFAULT_MMAP_THRESHOLD_MAX) raises the threshold to
- * that chunk's size, unless the threshold was set explicitly. */
-static struct mta_threshold_change *add_threshold_change(struct mta_model *m, uint64_t ns,
-                                                         uint64_t value, uint32_t tid)
-{
-    if (m->n_thresholds == m->thresholds_cap) {
-        size_t ncap = m->thresholds_cap ? m->thresholds_cap * 2 : 8;
-        struct mta_threshold_change *nt = realloc(m->thresholds, ncap * sizeof *nt);
-        if (!nt)
-            return NULL;
-        m->thresholds = nt;
-        m->thresholds_cap = ncap;
-    }
-    struct mta_threshold_change *c = &m->thresholds[m->n_thresholds++];
-    memset(c, 0, sizeof *c);
-    c->ns = ns;
-    c->old_value = m->threshold_now;
-    c->new_value = value;
-    c->free_tid = tid;
-    return c;
-}
-
-static void threshold_on_chunk_free(struct mta_model *m, const struct mta_event *ev)
-{
-    uint64_t chunk = ev->len;
-    if (!m->threshold_dynamic || chunk <= m->threshold_now || chunk > GLIBC_MMAP_THRESHOLD_MAX)
-        return;
-    struct mta_threshold_change *c = add_threshold_change(m, ev->ns, chunk, ev->tid);
-    if (!c)
-        return;
-    unsigned slot = ev->tid % 64;
-    if (m->recent_free[slot].tid == ev->tid && m->recent_free[slot].ptr >= ev->addr &&
-        m->recent_free[slot].ptr < ev->addr + ev->len) {
-        c->freed_ptr = m->recent_free[slot].ptr;
-        c->freed_size = m->recent_free[slot].size;
-        c->alloc_stack = m->recent_free[slot].stack;
-    }
-    m->threshold_now = chunk;
-    m->smallest_mmap_request = 0;
-    m->largest_heap_request = 0;
 }
 
 static void keep_text(char **slot, const struct mta_event *ev)
@@ -325,48 +225,36 @@ static int on_event(void *ctx, const struct mta_event *ev)
         add_live(m, ev, stack);
         break;
     case MTA_EV_FREE:
-        drop_live(m, ev->ptr, ev->ns, ev->tid);
+        drop_live(m, ev->ptr, ev->ns, ev->tid, 0);
         break;
     case MTA_EV_REALLOC:
         m->reallocs++;
-        if (ev->old_ptr)
-            drop_live(m, ev->old_ptr, ev->ns, ev->tid);
+        if (ev->old_ptr) /* 2: realloc(p, 0), which frees p */
+            drop_live(m, ev->old_ptr, ev->ns, ev->tid, ev->ptr ? 1 : 2);
         if (ev->ptr)
             add_live(m, ev, stack);
         break;
     case MTA_EV_BRK:
-        add_heap_event(m, ev, stack);
-        m->brk_final = ev->naddr;
-        if (ev->naddr > m->brk_max)
-            m->brk_max = ev->naddr;
-        if (!m->brk_initial)
-            m->brk_initial = ev->addr;
-        break;
     case MTA_EV_MAP:
-        add_heap_event(m, ev, stack);
-        if (ev->op == MT_MAP_CHUNK_MUNMAP && ev->cause == MT_CAUSE_FREE)
-            threshold_on_chunk_free(m, ev);
+        mta_sources_on_heap_event(m, ev, stack);
         break;
     case MTA_EV_MAPS:
         m->maps_snapshots++;
         if (ev->reason == MT_MAPS_START && !m->maps_start)
             keep_text(&m->maps_start, ev);
-        else if (ev->reason == MT_MAPS_EXIT)
+        else if (ev->reason == MT_MAPS_EXIT) {
             keep_text(&m->maps_exit, ev);
+            if (m->have_live_at_exit)
+                mta_live_free(&m->live_at_exit);
+            m->have_live_at_exit = mta_live_copy(&m->live_at_exit, &m->live) == 0;
+        }
         else if (ev->reason == MT_MAPS_SMAPS_EXIT)
             keep_text(&m->smaps_exit, ev);
         else
             keep_text(&m->maps_latest, ev);
         break;
     case MTA_EV_SETTING:
-        /* glibc: setting M_TRIM_THRESHOLD (-1), M_TOP_PAD (-2),
-         * M_MMAP_THRESHOLD (-3) or M_MMAP_MAX (-4) freezes the threshold */
-        if ((int)ev->kind >= -4 && (int)ev->kind <= -1)
-            m->threshold_dynamic = 0;
-        if ((int)ev->kind == -3 && (int64_t)ev->size >= 0) {
-            m->threshold_now = ev->size;
-            add_threshold_change(m, ev->ns, ev->size, ev->tid);
-        }
+        mta_sources_on_setting(m, ev);
         break;
     }
     return 0;

@@ -35,12 +35,33 @@ struct mta_heap_event {
     uint64_t block_ptr, block_size;  /* the allocation/free that caused it */
 };
 
+/* What glibc served while one threshold value held. */
+struct mta_threshold_stats {
+    uint64_t heap_max;       /* largest request served by a heap (brk or arena) */
+    uint64_t mmap_min;       /* smallest request served by a dedicated mmap */
+    uint64_t heap_between;   /* requests in [previous value, value) served by a
+                                heap: what the change moved off mmap */
+    uint64_t mmap_between;   /* ... still served by mmap */
+};
+
 struct mta_threshold_change {
+    struct mta_threshold_stats stats;
     uint64_t ns;
+    int by_mallopt;                 /* else a free() of an mmapped block */
     uint64_t old_value, new_value;
     uint64_t freed_ptr, freed_size; /* the mmapped block whose free raised it */
     uint32_t alloc_stack;           /* where that block was allocated */
     uint32_t free_tid;
+};
+
+/* A thread arena's heap: glibc reserves HEAP_MAX bytes (64 MiB on 64-bit),
+ * aligned to HEAP_MAX, and makes them writable as the arena grows. */
+struct mta_arena_heap {
+    uint64_t base, size;   /* the reservation */
+    uint64_t used;         /* writable bytes when first seen (0: only inferred
+                              from a block the arena served) */
+    uint64_t ns;
+    uint32_t stack, tid;
 };
 
 struct mta_model {
@@ -73,10 +94,19 @@ struct mta_model {
     size_t n_thresholds, thresholds_cap;
     uint64_t threshold_initial, threshold_now;
     int threshold_dynamic;        /* 0 once set by mallopt or a tunable */
-    uint64_t smallest_mmap_request, largest_heap_request; /* under the current threshold */
+    int threshold_by_tunable;     /* the initial value came from the environment */
+    int have_info, tunables_applied;
+    int heap_max_unknown;         /* glibc.malloc.hugetlb >= 2: arena heaps are
+                                     not 64 MiB, so not inferred from blocks */
+    struct mta_threshold_stats initial_stats; /* while the initial value held */
+    struct mta_arena_heap *arena_heaps;
+    size_t n_arena_heaps, arena_heaps_cap;
     char *maps_start, *maps_exit, *smaps_exit, *maps_latest;
     uint64_t maps_snapshots;
-    struct { uint32_t tid; uint64_t ptr, size; uint32_t stack; } recent_free[64];
+    struct mta_live live_at_exit; /* blocks live when the exit snapshot was taken */
+    int have_live_at_exit;
+    /* the last block each thread freed (a free's munmap follows it) */
+    struct { uint32_t tid; uint64_t ptr, size; uint32_t stack; int by_realloc; } recent_free[64];
     int finished;
     uint64_t last_stack_id;      /* lookup cache for on_event */
     uint32_t last_stack_index;
@@ -90,5 +120,11 @@ struct mta_sink mta_model_sink(struct mta_model *m);
 void mta_model_finish(struct mta_model *m);
 /* Reads a trace (binary or JSON) into the model. */
 int mta_model_load(struct mta_model *m, const char *path, struct mta_error *err);
+
+/* The sources half of the model (model_sources.c), fed by the sink. */
+void mta_sources_tunables(struct mta_model *m);
+void mta_sources_on_alloc(struct mta_model *m, const struct mta_event *ev, uint32_t stack);
+void mta_sources_on_heap_event(struct mta_model *m, const struct mta_event *ev, uint32_t stack);
+void mta_sources_on_setting(struct mta_model *m, const struct mta_event *ev);
 
 #endif

@@ -39,6 +39,8 @@ void mta_report_sources_text(FILE *out, const struct mta_model *m, struct mta_sy
                              const struct mta_report_opts *opts);
 void mta_report_maps_text(FILE *out, const struct mta_model *m, struct mta_symbolizer *sym,
                           const struct mta_report_opts *opts);
+/* The mappings present when tracing began: one line (brief) or a list. */
+void mta_report_startup_text(FILE *out, const struct mta_model *m, int brief);
 /* The whole report as one JSON document (docs/report-json.md). */
 int mta_report_json(FILE *out, const struct mta_model *m, struct mta_symbolizer *sym,
                     const struct mta_report_opts *opts);

@@ -1,9 +1,11 @@
 /* A pmap -X-like table of the address space at exit, each region annotated
- * with the live heap blocks inside it and the stacks that own them. */
+ * with what mtrace knows it is and with the heap blocks live inside it (as
+ * they were when the exit snapshot was taken) and the stacks that own them. */
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "regions.h"
 #include "report.h"
 
 json_t *mta_json_hex(uint64_t v);
@@ -18,116 +20,32 @@ struct owner {
     uint64_t blocks, bytes;
 };
 
-struct region {
-    uint64_t start, end, offset, inode;
-    char perms[5];
-    char dev[16];
-    const char *name;     /* points into the maps text copy */
-    size_t name_len;
-    uint64_t rss_kb, pss_kb, anon_kb, swap_kb;
-    int have_smaps;
-    const char *label;    /* what mtrace knows it is */
+/* What the report adds to each region of the snapshot. */
+struct annotation {
+    const char *label;
+    char label_buf[160];  /* a label with the tracer's share appended */
+    uint64_t own_bytes;   /* of it, the tracer's own memory */
+    int startup;          /* the region was there when tracing began */
     uint64_t live_blocks, live_bytes;
     unsigned sources;     /* bit per enum mt_source */
     struct owner top[TOP_OWNERS];
 };
 
-struct regions {
-    struct region *v;
-    size_t n;
-    char *text;           /* owned copy with NULs at line ends */
+struct table {
+    struct mta_regions rs;
+    struct annotation *an;
 };
 
-static int parse_header_line(char *line, struct region *r)
-{
-    unsigned long long s, e, off, ino;
-    char perms[8], dev[16];
-    int name_at = 0;
-    if (sscanf(line, "%llx-%llx %7s %llx %15s %llu %n", &s, &e, perms, &off, dev, &ino,
-               &name_at) < 6)
-        return -1;
-    memset(r, 0, sizeof *r);
-    r->start = s;
-    r->end = e;
-    r->offset = off;
-    r->inode = ino;
-    memcpy(r->perms, perms, 4);
-    snprintf(r->dev, sizeof r->dev, "%s", dev);
-    r->name = name_at ? line + name_at : "";
-    r->name_len = strlen(r->name);
-    return e >= s ? 0 : -1;
-}
-
-/* Parses maps or smaps text (smaps: a header line, then "Key: N kB" lines). */
-static int parse_regions(const char *text, struct regions *out)
-{
-    memset(out, 0, sizeof *out);
-    if (!text)
-        return 0;
-    out->text = strdup(text);
-    if (!out->text)
-        return -1;
-    size_t cap = 64;
-    out->v = calloc(cap, sizeof *out->v);
-    if (!out->v)
-        return -1;
-    struct region *cur = NULL;
-    for (char *line = out->text; line && *line;) {
-        char *nl = strchr(line, '\n');
-        if (nl)
-            *nl = '\0';
-        struct region r;
-        if (parse_header_line(line, &r) == 0) {
-            if (out->n == cap) {
-                cap *= 2;
-                struct region *nv = realloc(out->v, cap * sizeof *nv);
-                if (!nv)
-                    return -1;
-                out->v = nv;
-            }
-            out->v[out->n] = r;
-            cur = &out->v[out->n++];
-        } else if (cur) {
-            unsigned long long kb;
-            if (sscanf(line, "Rss: %llu kB", &kb) == 1)
-                cur->rss_kb = kb, cur->have_smaps = 1;
-            else if (sscanf(line, "Pss: %llu kB", &kb) == 1)
-                cur->pss_kb = kb;
-            else if (sscanf(line, "Anonymous: %llu kB", &kb) == 1)
-                cur->anon_kb = kb;
-            else if (sscanf(line, "Swap: %llu kB", &kb) == 1)
-                cur->swap_kb = kb;
-        }
-        line = nl ? nl + 1 : NULL;
-    }
-    return 0;
-}
-
-static struct region *find_region(struct regions *rs, uint64_t addr)
-{
-    size_t lo = 0, hi = rs->n;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (addr < rs->v[mid].start)
-            hi = mid;
-        else if (addr >= rs->v[mid].end)
-            lo = mid + 1;
-        else
-            return &rs->v[mid];
-    }
-    return NULL;
-}
-
 /* Keeps the region's TOP_OWNERS largest (stack, bytes) totals. */
-static void offer_owner(struct region *r, struct owner o)
+static void offer_owner(struct annotation *a, struct owner o)
 {
     int i = TOP_OWNERS;
-    while (i > 0 && (!r->top[i - 1].blocks || r->top[i - 1].bytes < o.bytes))
+    while (i > 0 && (!a->top[i - 1].blocks || a->top[i - 1].bytes < o.bytes))
         i--;
     if (i == TOP_OWNERS)
         return;
-    memmove(&r->top[i + 1], &r->top[i], (TOP_OWNERS - 1 - (size_t)i) * sizeof o);
-    r->top[i] = o;
+    memmove(&a->top[i + 1], &a->top[i], (TOP_OWNERS - 1 - (size_t)i) * sizeof o);
+    a->top[i] = o;
 }
 
 struct placed {
@@ -143,24 +61,33 @@ static int by_region_stack(const void *a, const void *b)
     return x->stack < y->stack ? -1 : x->stack > y->stack;
 }
 
-/* Exact per-region owner totals: sort the live blocks by (region, stack). */
-static void compute_owners(struct regions *rs, const struct mta_model *m)
+/* The live blocks of the snapshot's moment: those live when the exit
+ * snapshot was taken, else (an unfinished trace) those live at its end. */
+static const struct mta_live *live_blocks(const struct mta_model *m)
 {
-    struct placed *v = malloc((m->live.count + 1) * sizeof *v);
+    return m->have_live_at_exit ? &m->live_at_exit : &m->live;
+}
+
+/* Exact per-region owner totals: sort the live blocks by (region, stack). */
+static void place_blocks(struct table *tb, const struct mta_model *m)
+{
+    const struct mta_live *live = live_blocks(m);
+    struct placed *v = malloc((live->count + 1) * sizeof *v);
     size_t n = 0;
     if (!v)
         return;
-    for (size_t i = 0; i < m->live.cap; i++) {
-        const struct mta_block *b = &m->live.slots[i];
+    for (size_t i = 0; i < live->cap; i++) {
+        const struct mta_block *b = &live->slots[i];
         if (!b->ptr)
             continue;
-        struct region *r = find_region(rs, b->ptr);
+        const struct mta_region *r = mta_regions_find(&tb->rs, b->ptr);
         if (!r)
             continue;
-        r->live_blocks++;
-        r->live_bytes += b->size;
-        r->sources |= 1u << (b->source & 3);
-        v[n++] = (struct placed){(uint32_t)(r - rs->v), b->stack, b->size};
+        struct annotation *a = &tb->an[r - tb->rs.v];
+        a->live_blocks++;
+        a->live_bytes += b->size;
+        a->sources |= 1u << (b->source & 3);
+        v[n++] = (struct placed){(uint32_t)(r - tb->rs.v), b->stack, b->size};
     }
     qsort(v, n, sizeof *v, by_region_stack);
     for (size_t i = 0; i < n;) {
@@ -170,38 +97,56 @@ static void compute_owners(struct regions *rs, const struct mta_model *m)
             o.blocks++;
             o.bytes += v[j].size;
         }
-        offer_owner(&rs->v[v[i].region], o);
+        offer_owner(&tb->an[v[i].region], o);
         i = j;
     }
     free(v);
 }
 
-static int name_is(const struct region *r, const char *s)
+static const struct mta_arena_heap *arena_heap_of(const struct mta_model *m,
+                                                  const struct mta_region *r)
 {
-    return r->name_len == strlen(s) && !memcmp(r->name, s, r->name_len);
+    for (size_t i = 0; i < m->n_arena_heaps; i++) {
+        const struct mta_arena_heap *h = &m->arena_heaps[i];
+        if (r->start >= h->base && r->end <= h->base + h->size)
+            return h;
+    }
+    return NULL;
 }
 
-static void label_regions(struct regions *rs, const struct mta_model *m)
+/* Regions of the start snapshot, to mark those present from the start. */
+static int present_at_start(const struct mta_regions *start, const struct mta_region *r)
 {
-    compute_owners(rs, m);
-    for (size_t i = 0; i < rs->n; i++) {
-        struct region *r = &rs->v[i];
-        if (name_is(r, "[heap]"))
-            r->label = "brk heap (main arena)";
-        else if (name_is(r, "[stack]"))
-            r->label = "main thread stack";
-        else if (r->name_len > 6 && !memcmp(r->name + r->name_len - 6, ".trace", 6))
-            r->label = "mtrace trace file";
-        else if (i > 0 && !r->name_len && !strcmp(r->perms, "---p") && rs->v[i - 1].label &&
-                 !strcmp(rs->v[i - 1].label, "mtrace trace file"))
-            r->label = "mtrace reserved space";
-        else if (r->sources & (1u << MT_SRC_ARENA))
-            r->label = "thread arena heap";
-        else if (r->sources & (1u << MT_SRC_MMAP))
-            r->label = "malloc'd block(s) in their own mmap";
-        else if (!r->name_len && r->live_blocks)
-            r->label = "anonymous";
-    }
+    const struct mta_region *s = mta_regions_find(start, r->start);
+    return s && s->start == r->start && s->name_len == r->name_len &&
+           !memcmp(s->name, r->name, r->name_len);
+}
+
+static const char *anonymous_label(const struct mta_model *m, const struct mta_region *r,
+                                   const struct annotation *a)
+{
+    if (arena_heap_of(m, r))
+        return strcmp(r->perms, "---p") ? "thread arena heap"
+                                        : "thread arena heap (reserved, not yet writable)";
+    if (a->sources & (1u << MT_SRC_ARENA))
+        return "thread arena heap";
+    if (a->sources & (1u << MT_SRC_MMAP))
+        return a->live_blocks == 1 ? "malloc'd block in its own mmap"
+                                   : "malloc'd blocks, each in its own mmap";
+    if (a->startup)
+        return "anonymous, present at start (loader, libc or mtrace data)";
+    return a->live_blocks ? "anonymous, with heap blocks" : NULL;
+}
+
+static const char *region_label(const struct mta_model *m, const struct table *tb, size_t i)
+{
+    const char *kind = mta_region_kind(&tb->rs, i, m->info.exe);
+    const struct annotation *a = &tb->an[i];
+    if (!strcmp(kind, "anonymous") || (!strcmp(kind, "bss of the preceding object") && a->live_blocks))
+        return anonymous_label(m, &tb->rs.v[i], a);
+    if (!strcmp(kind, "brk heap"))
+        return "brk heap (main arena)";
+    return kind;
 }
 
 static const char *regions_text(const struct mta_model *m, int *have_smaps)
@@ -214,90 +159,138 @@ static const char *regions_text(const struct mta_model *m, int *have_smaps)
     return m->maps_latest ? m->maps_latest : m->maps_start;
 }
 
-static void free_regions(struct regions *rs)
+static int table_build(struct table *tb, const struct mta_model *m, int *have_smaps)
 {
-    free(rs->v);
-    free(rs->text);
+    const char *text = regions_text(m, have_smaps);
+    memset(tb, 0, sizeof *tb);
+    if (!text || mta_regions_parse(text, &tb->rs))
+        return -1;
+    tb->an = calloc(tb->rs.n + 1, sizeof *tb->an);
+    struct mta_regions start;
+    if (!tb->an || mta_regions_parse(m->maps_start, &start)) {
+        mta_regions_free(&tb->rs);
+        free(tb->an);
+        return -1;
+    }
+    for (size_t i = 0; i < tb->rs.n; i++)
+        tb->an[i].startup = present_at_start(&start, &tb->rs.v[i]);
+    mta_regions_free(&start);
+    place_blocks(tb, m);
+    for (size_t i = 0; i < tb->rs.n; i++) {
+        struct annotation *a = &tb->an[i];
+        const struct mta_region *r = &tb->rs.v[i];
+        a->label = region_label(m, tb, i);
+        a->own_bytes = r->name_len ? 0 : mta_own_bytes(m->info.own_memory, r->start, r->end);
+        if (a->own_bytes == r->end - r->start) {
+            a->label = "mtrace's own memory";
+        } else if (a->own_bytes) {
+            char kib[32];
+            mta_human_bytes(kib, sizeof kib, a->own_bytes);
+            snprintf(a->label_buf, sizeof a->label_buf, "%s; with %s of mtrace's own memory "
+                     "(the kernel merged adjacent mappings)", a->label ? a->label : "anonymous", kib);
+            a->label = a->label_buf;
+        }
+    }
+    return 0;
+}
+
+static void table_free(struct table *tb)
+{
+    mta_regions_free(&tb->rs);
+    free(tb->an);
+}
+
+static const char *snapshot_name(const struct mta_model *m)
+{
+    return m->maps_exit || m->smaps_exit ? "exit" : "last";
 }
 
 void mta_report_maps_text(FILE *out, const struct mta_model *m, struct mta_symbolizer *sym,
                           const struct mta_report_opts *o)
 {
     int have_smaps;
-    const char *text = regions_text(m, &have_smaps);
-    struct regions rs;
-    if (!text || parse_regions(text, &rs)) {
+    struct table tb;
+    if (table_build(&tb, m, &have_smaps)) {
         fprintf(out, "No /proc/self/maps snapshot in this trace.\n");
         return;
     }
-    label_regions(&rs, m);
     fprintf(out, "Address space %s (from /proc/%llu/%s)\n",
-            m->maps_exit || m->smaps_exit ? "at exit" : "at the last snapshot",
+            !strcmp(snapshot_name(m), "exit") ? "at exit (when main returned or exit() was called)"
+                                              : "at the last snapshot",
             (unsigned long long)m->info.pid, have_smaps ? "smaps" : "maps");
     fprintf(out, "%16s %10s %8s %8s %8s %-4s %12s %14s  %s\n", "Address", "Kbytes", "RSS", "PSS",
-            "Anon", "Mode", "live blocks", "live bytes", "Mapping");
+            "Anon", "Mode", "live blocks", "live bytes", "Mapping  [what it is]");
     uint64_t tot_kb = 0, tot_rss = 0, tot_pss = 0, tot_anon = 0;
     char a[32], b[32];
-    for (size_t i = 0; i < rs.n; i++) {
-        struct region *r = &rs.v[i];
+    for (size_t i = 0; i < tb.rs.n; i++) {
+        const struct mta_region *r = &tb.rs.v[i];
+        const struct annotation *an = &tb.an[i];
         uint64_t kb = (r->end - r->start) / 1024;
         tot_kb += kb;
         tot_rss += r->rss_kb;
         tot_pss += r->pss_kb;
         tot_anon += r->anon_kb;
-        fprintf(out, "%16llx %10llu %8llu %8llu %8llu %-4s %12s %14s  %.*s%s%s%s\n",
+        fprintf(out, "%16llx %10llu %8llu %8llu %8llu %-4s %12s %14s  %.*s",
                 (unsigned long long)r->start, (unsigned long long)kb,
                 (unsigned long long)r->rss_kb, (unsigned long long)r->pss_kb,
                 (unsigned long long)r->anon_kb, r->perms,
-                r->live_blocks ? mta_commas(a, sizeof a, r->live_blocks) : "",
-                r->live_blocks ? mta_commas(b, sizeof b, r->live_bytes) : "",
-                (int)r->name_len, r->name, r->name_len && r->label ? "  " : "",
-                r->label ? "[" : "", r->label ? r->label : "");
-        if (r->label)
-            fputc(']', out), fputc('\n', out);
-        for (int k = 0; k < TOP_OWNERS && r->top[k].blocks; k++) {
+                an->live_blocks ? mta_commas(a, sizeof a, an->live_blocks) : "",
+                an->live_blocks ? mta_commas(b, sizeof b, an->live_bytes) : "",
+                (int)r->name_len, r->name);
+        if (an->label)
+            fprintf(out, "%s[%s]", r->name_len ? "  " : "", an->label);
+        fputc('\n', out);
+        for (int k = 0; k < TOP_OWNERS && an->top[k].blocks; k++) {
             struct mta_frame frames[MT_MAX_DEPTH * 2];
-            unsigned nf = mta_stack_frames(sym, m, r->top[k].stack, o, frames, 64);
+            unsigned nf = mta_stack_frames(sym, m, an->top[k].stack, o, frames, 64);
             fprintf(out, "%16s   owner #%d: %s bytes in %s blocks, allocated at\n", "", k + 1,
-                    mta_commas(a, sizeof a, r->top[k].bytes), mta_commas(b, sizeof b, r->top[k].blocks));
+                    mta_commas(a, sizeof a, an->top[k].bytes),
+                    mta_commas(b, sizeof b, an->top[k].blocks));
             for (unsigned f = 0; f < nf && f < 3; f++)
                 mta_print_frame(out, &frames[f], o);
         }
     }
     fprintf(out, "%16s %10llu %8llu %8llu %8llu\n", "total kB", (unsigned long long)tot_kb,
             (unsigned long long)tot_rss, (unsigned long long)tot_pss, (unsigned long long)tot_anon);
-    free_regions(&rs);
+    table_free(&tb);
+}
+
+static json_t *region_json(const struct mta_model *m, const struct mta_region *r,
+                           const struct annotation *an, struct mta_symbolizer *sym,
+                           const struct mta_report_opts *o)
+{
+    json_t *owners = json_array();
+    for (int k = 0; k < TOP_OWNERS && an->top[k].blocks; k++)
+        json_array_append_new(owners, json_pack("{s:I,s:I,s:o}", "blocks",
+                                                (json_int_t)an->top[k].blocks, "bytes",
+                                                (json_int_t)an->top[k].bytes, "frames",
+                                                mta_json_frames(sym, m, an->top[k].stack, o)));
+    json_t *jr = json_pack("{s:o,s:o,s:I,s:I,s:I,s:I,s:I,s:s,s:I,s:s,s:I,s:s%,s:o,s:b}",
+        "start", mta_json_hex(r->start), "end", mta_json_hex(r->end),
+        "size", (json_int_t)(r->end - r->start), "rss", (json_int_t)(r->rss_kb * 1024),
+        "pss", (json_int_t)(r->pss_kb * 1024), "anonymous", (json_int_t)(r->anon_kb * 1024),
+        "swap", (json_int_t)(r->swap_kb * 1024), "perms", r->perms,
+        "offset", (json_int_t)r->offset, "device", r->dev, "inode", (json_int_t)r->inode,
+        "name", r->name, r->name_len,
+        "label", an->label ? json_string(an->label) : json_null(), "startup", an->startup);
+    json_object_set_new(jr, "mtrace_bytes", json_integer((json_int_t)an->own_bytes));
+    json_object_set_new(jr, "live_blocks", json_integer((json_int_t)an->live_blocks));
+    json_object_set_new(jr, "live_bytes", json_integer((json_int_t)an->live_bytes));
+    json_object_set_new(jr, "owners", owners);
+    return jr;
 }
 
 json_t *mta_maps_json(const struct mta_model *m, struct mta_symbolizer *sym,
                       const struct mta_report_opts *o)
 {
     int have_smaps;
-    const char *text = regions_text(m, &have_smaps);
-    struct regions rs;
+    struct table tb;
     json_t *arr = json_array();
-    if (!text || parse_regions(text, &rs))
+    if (table_build(&tb, m, &have_smaps))
         return json_pack("{s:o,s:n}", "regions", arr, "snapshot");
-    label_regions(&rs, m);
-    for (size_t i = 0; i < rs.n; i++) {
-        struct region *r = &rs.v[i];
-        json_t *owners = json_array();
-        for (int k = 0; k < TOP_OWNERS && r->top[k].blocks; k++)
-            json_array_append_new(owners, json_pack("{s:I,s:I,s:o}", "blocks",
-                                                    (json_int_t)r->top[k].blocks, "bytes",
-                                                    (json_int_t)r->top[k].bytes, "frames",
-                                                    mta_json_frames(sym, m, r->top[k].stack, o)));
-        json_array_append_new(arr, json_pack(
-            "{s:o,s:o,s:I,s:I,s:I,s:I,s:s,s:s%,s:o,s:I,s:I,s:o}",
-            "start", mta_json_hex(r->start), "end", mta_json_hex(r->end),
-            "size", (json_int_t)(r->end - r->start), "rss", (json_int_t)(r->rss_kb * 1024),
-            "pss", (json_int_t)(r->pss_kb * 1024), "anonymous", (json_int_t)(r->anon_kb * 1024),
-            "perms", r->perms, "name", r->name, r->name_len,
-            "label", r->label ? json_string(r->label) : json_null(),
-            "live_blocks", (json_int_t)r->live_blocks, "live_bytes", (json_int_t)r->live_bytes,
-            "owners", owners));
-    }
-    free_regions(&rs);
-    return json_pack("{s:o,s:s,s:b}", "regions", arr, "snapshot",
-                     m->maps_exit || m->smaps_exit ? "exit" : "last", "smaps", have_smaps);
+    for (size_t i = 0; i < tb.rs.n; i++)
+        json_array_append_new(arr, region_json(m, &tb.rs.v[i], &tb.an[i], sym, o));
+    table_free(&tb);
+    return json_pack("{s:o,s:s,s:b}", "regions", arr, "snapshot", snapshot_name(m), "smaps",
+                     have_smaps);
 }

@@ -7,6 +7,11 @@
 #include "report.h"
 
 json_t *mta_json_hex(uint64_t v);
+json_t *mta_startup_json(const struct mta_model *m);
+json_t *mta_threshold_json(const struct mta_model *m, struct mta_symbolizer *sym,
+                           const struct mta_report_opts *o);
+void mta_report_threshold_text(FILE *out, const struct mta_model *m, struct mta_symbolizer *sym,
+                               const struct mta_report_opts *o);
 json_t *mta_json_frames(struct mta_symbolizer *sym, const struct mta_model *m, uint32_t stack,
                         const struct mta_report_opts *o);
 void mta_print_frame(FILE *out, const struct mta_frame *f, const struct mta_report_opts *o);
@@ -55,6 +60,35 @@ static void print_top_frame(FILE *out, struct mta_symbolizer *sym, const struct 
         mta_print_frame(out, &frames[i], o);
 }
 
+/* One line of the timeline: when, what, how many bytes, where, and which
+ * call made it (with its top frames). */
+static void print_event(FILE *out, struct mta_symbolizer *sym, const struct mta_model *m,
+                        const struct mta_heap_event *h, const struct mta_report_opts *o)
+{
+    char a[32], b[32], c[32], num[40];
+    int64_t bytes = event_bytes(h);
+    uint64_t mag = (uint64_t)(bytes < 0 ? -bytes : bytes);
+    snprintf(num, sizeof num, "%s%s", h->type != MTA_EV_BRK ? "" : bytes < 0 ? "-" : "+",
+             mta_commas(a, sizeof a, mag));
+    fprintf(out, "  %.6f s  %-10s %14s  ", (double)h->ns / 1e9, event_kind(h), num);
+    if (h->type == MTA_EV_BRK)
+        fprintf(out, "break 0x%llx -> 0x%llx", (unsigned long long)h->addr,
+                (unsigned long long)h->naddr);
+    else if (h->op == MT_MAP_ARENA_HEAP)
+        fprintf(out, "0x%llx: %s reserved for a thread arena, %s writable so far",
+                (unsigned long long)h->addr, mta_human_bytes(b, sizeof b, h->len),
+                mta_human_bytes(c, sizeof c, h->nlen));
+    else if (h->op == MT_MAP_CHUNK_MREMAP || h->op == MT_MAP_MREMAP)
+        fprintf(out, "0x%llx (%s) -> 0x%llx", (unsigned long long)h->addr,
+                mta_commas(b, sizeof b, h->len), (unsigned long long)h->naddr);
+    else
+        fprintf(out, "0x%llx", (unsigned long long)h->addr);
+    fprintf(out, "  by %s%s\n", mta_cause_name(h->cause),
+            h->cause == MT_CAUSE_APP ? " (the program's own call)" : "");
+    if (h->stack)
+        print_top_frame(out, sym, m, h->stack, o, 2);
+}
+
 void mta_report_sources_text(FILE *out, const struct mta_model *m, struct mta_symbolizer *sym,
                              const struct mta_report_opts *o)
 {
@@ -80,53 +114,17 @@ void mta_report_sources_text(FILE *out, const struct mta_model *m, struct mta_sy
                 mta_human_bytes(d, sizeof d, bytes));
     }
 
-    fprintf(out, "\nThe mmap threshold (requests at or above it get their own mapping)\n");
-    fprintf(out, "  initial: %s (%llu bytes)%s\n", mta_human_bytes(a, sizeof a, m->threshold_initial),
-            (unsigned long long)m->threshold_initial,
-            m->threshold_dynamic ? ", dynamic: glibc raises it when a larger mmapped block is freed"
-                                 : ", fixed by a setting (mallopt or MALLOC_*_ tunable)");
-    for (size_t i = 0; i < m->n_thresholds; i++) {
-        const struct mta_threshold_change *t = &m->thresholds[i];
-        fprintf(out, "  at %.6f s: %s -> %s (%llu bytes)", (double)t->ns / 1e9,
-                mta_human_bytes(a, sizeof a, t->old_value), mta_human_bytes(b, sizeof b, t->new_value),
-                (unsigned long long)t->new_value);
-        if (t->freed_ptr) {
-            fprintf(out, " after free(0x%llx), a %s-byte block allocated at:\n",
-                    (unsigned long long)t->freed_ptr, mta_commas(c, sizeof c, t->freed_size));
-            print_top_frame(out, sym, m, t->alloc_stack, o, 4);
-        } else {
-            fprintf(out, " (set by mallopt)\n");
-        }
-    }
-    if (m->smallest_mmap_request || m->largest_heap_request)
-        fprintf(out, "  under the final threshold: largest request served from a heap %s bytes, "
-                "smallest served by mmap %s bytes\n",
-                mta_commas(a, sizeof a, m->largest_heap_request),
-                mta_commas(b, sizeof b, m->smallest_mmap_request));
+    mta_report_threshold_text(out, m, sym, o);
 
     fprintf(out, "\nProgram break and malloc's mappings, in order\n");
     fprintf(out, "  initial break 0x%llx\n", (unsigned long long)m->brk_initial);
-    for (size_t i = 0; i < m->n_heap_events; i++) {
-        const struct mta_heap_event *h = &m->heap_events[i];
-        int64_t bytes = event_bytes(h);
-        fprintf(out, "  %.6f s  %-7s %+12lld  ", (double)h->ns / 1e9, event_kind(h), (long long)bytes);
-        if (h->type == MTA_EV_BRK)
-            fprintf(out, "break 0x%llx -> 0x%llx", (unsigned long long)h->addr,
-                    (unsigned long long)h->naddr);
-        else if (h->op == MT_MAP_CHUNK_MREMAP || h->op == MT_MAP_MREMAP)
-            fprintf(out, "0x%llx (%llu) -> 0x%llx", (unsigned long long)h->addr,
-                    (unsigned long long)h->len, (unsigned long long)h->naddr);
-        else
-            fprintf(out, "0x%llx", (unsigned long long)h->addr);
-        fprintf(out, "  by %s%s\n", mta_cause_name(h->cause),
-                h->cause == MT_CAUSE_APP ? " (the program's own call)" : "");
-        if (h->stack)
-            print_top_frame(out, sym, m, h->stack, o, 2);
-    }
+    for (size_t i = 0; i < m->n_heap_events; i++)
+        print_event(out, sym, m, &m->heap_events[i], o);
     if (m->heap_events_dropped)
         fprintf(out, "  ... %llu more events not kept\n", (unsigned long long)m->heap_events_dropped);
     fprintf(out, "  final break 0x%llx (%+lld bytes since start)\n", (unsigned long long)m->brk_final,
             (long long)(m->brk_final - m->brk_initial));
+    mta_report_startup_text(out, m, 0);
 }
 
 json_t *mta_sources_json(const struct mta_model *m, struct mta_symbolizer *sym,
@@ -144,21 +142,7 @@ json_t *mta_sources_json(const struct mta_model *m, struct mta_symbolizer *sym,
                                           (json_int_t)m->band_bytes[band][s]));
         json_array_append_new(bands, jb);
     }
-    json_t *thr = json_array();
-    json_array_append_new(thr, json_pack("{s:I,s:I,s:s}", "ns", (json_int_t)0, "value",
-                                         (json_int_t)m->threshold_initial, "cause", "initial"));
-    for (size_t i = 0; i < m->n_thresholds; i++) {
-        const struct mta_threshold_change *t = &m->thresholds[i];
-        json_t *jt = json_pack("{s:I,s:I,s:I,s:s}", "ns", (json_int_t)t->ns, "value",
-                               (json_int_t)t->new_value, "previous", (json_int_t)t->old_value,
-                               "cause", t->freed_ptr ? "free" : "mallopt");
-        if (t->freed_ptr) {
-            json_object_set_new(jt, "freed_ptr", mta_json_hex(t->freed_ptr));
-            json_object_set_new(jt, "freed_size", json_integer((json_int_t)t->freed_size));
-            json_object_set_new(jt, "frames", mta_json_frames(sym, m, t->alloc_stack, o));
-        }
-        json_array_append_new(thr, jt);
-    }
+    json_t *thr = mta_threshold_json(m, sym, o);
     json_t *events = json_array();
     for (size_t i = 0; i < m->n_heap_events; i++) {
         const struct mta_heap_event *h = &m->heap_events[i];
@@ -171,6 +155,8 @@ json_t *mta_sources_json(const struct mta_model *m, struct mta_symbolizer *sym,
         if (h->type == MTA_EV_MAP) {
             json_object_set_new(je, "malloc_driven", json_boolean(h->op >= MT_MAP_CHUNK_MMAP));
             json_object_set_new(je, "length", json_integer((json_int_t)h->len));
+            if (h->op == MT_MAP_ARENA_HEAP)
+                json_object_set_new(je, "writable", json_integer((json_int_t)h->nlen));
             if (h->op == MT_MAP_CHUNK_MREMAP || h->op == MT_MAP_MREMAP)
                 json_object_set_new(je, "new_addr", mta_json_hex(h->naddr));
         } else {
@@ -191,10 +177,23 @@ json_t *mta_sources_json(const struct mta_model *m, struct mta_symbolizer *sym,
                             json_pack("{s:I,s:I}", "requests", (json_int_t)req, "bytes",
                                       (json_int_t)bytes));
     }
-    return json_pack("{s:o,s:o,s:o,s:o,s:b,s:{s:o,s:o,s:o},s:I,s:I}", "totals", bands_total,
-                     "bands", bands, "threshold", thr, "events", events, "threshold_dynamic",
-                     m->threshold_dynamic, "brk", "initial", mta_json_hex(m->brk_initial), "final",
-                     mta_json_hex(m->brk_final), "max", mta_json_hex(m->brk_max),
-                     "events_not_kept", (json_int_t)m->heap_events_dropped,
-                     "largest_heap_request", (json_int_t)m->largest_heap_request);
+    json_t *heaps = json_array();
+    for (size_t i = 0; i < m->n_arena_heaps; i++) {
+        const struct mta_arena_heap *ah = &m->arena_heaps[i];
+        json_t *jh = json_pack("{s:o,s:I,s:I,s:I,s:I}", "base", mta_json_hex(ah->base), "size",
+                               (json_int_t)ah->size, "writable", (json_int_t)ah->used, "ns",
+                               (json_int_t)ah->ns, "tid", (json_int_t)ah->tid);
+        if (ah->stack)
+            json_object_set_new(jh, "frames", mta_json_frames(sym, m, ah->stack, o));
+        json_array_append_new(heaps, jh);
+    }
+    return json_pack("{s:o,s:o,s:o,s:o,s:b,s:{s:o,s:o,s:o},s:I,s:I,s:o,s:o}", "totals",
+                     bands_total, "bands", bands, "threshold", thr, "events", events,
+                     "threshold_dynamic", m->threshold_dynamic, "brk", "initial",
+                     mta_json_hex(m->brk_initial), "final", mta_json_hex(m->brk_final), "max",
+                     mta_json_hex(m->brk_max), "events_not_kept",
+                     (json_int_t)m->heap_events_dropped, "largest_heap_request",
+                     (json_int_t)(m->n_thresholds ? m->thresholds[m->n_thresholds - 1].stats.heap_max
+                                                  : m->initial_stats.heap_max), "arena_heaps", heaps, "startup",
+                     mta_startup_json(m));
 }

@@ -67,6 +67,10 @@ static void print_header(FILE *out, const struct mta_model *m, const struct mta_
     if (in->lost_events)
         fprintf(out, "  %swarning%s: %llu events were lost (trace full: raise MTRACE_MAX_SIZE)\n",
                 RED(o), RESET(o), (unsigned long long)in->lost_events);
+    if (in->self_allocs)
+        fprintf(out, "  %swarning%s: the tracer's own work made %llu calls into the program's "
+                "malloc; the brk/mmap story may differ from an untraced run\n", RED(o), RESET(o),
+                (unsigned long long)in->self_allocs);
     if (in->truncated)
         fprintf(out, "  %swarning%s: the file is shorter than its header says; later records "
                 "are missing\n", RED(o), RESET(o));
@@ -127,6 +131,7 @@ static void print_sources_brief(FILE *out, const struct mta_model *m,
         fprintf(out, ", raised %zu time%s to %s", m->n_thresholds, m->n_thresholds == 1 ? "" : "s",
                 mta_human_bytes(b, sizeof b, m->threshold_now));
     fputc('\n', out);
+    mta_report_startup_text(out, m, 1);
 }
 
 static void print_leaks(FILE *out, const struct mta_model *m, struct mta_symbolizer *sym,

@@ -52,11 +52,13 @@ struct mta_trace_info {
     uint32_t end_state;     /* enum mt_end_state */
     int32_t end_code;
     uint64_t lost_events;
+    uint64_t self_allocs;   /* the tracer's own calls into the program's malloc */
     uint32_t depth;
     uint64_t initial_brk;
     char *cmdline;          /* argv joined by spaces */
     char *exe;
     char *tunables;
+    char *own_memory;       /* "START-END\n" lines: the tracer's own mappings */
     uint64_t file_bytes;    /* size of the input */
     uint64_t record_bytes;  /* bytes of records actually used */
     uint64_t chunks;
@@ -71,6 +73,8 @@ struct mta_trace_info {
  * from event() stops reading. */
 struct mta_sink {
     void *ctx;
+    /* called before the first event with what the header says, and again
+     * whenever an info record adds to it (cmdline, exe, malloc tunables) */
     void (*info)(void *ctx, const struct mta_trace_info *info);
     void (*stack)(void *ctx, uint64_t id, const uint64_t *frames, unsigned n);
     void (*module)(void *ctx, const struct mta_module *m);

@@ -171,9 +171,13 @@ static int decode_next(struct reader *r, struct cursor *c)
                 return corrupt(r, rec, "info record cut short");
             char **slot = kind == MT_INFO_CMDLINE ? &r->info.cmdline
                           : kind == MT_INFO_EXE ? &r->info.exe
-                          : kind == MT_INFO_TUNABLES ? &r->info.tunables : NULL;
-            if (slot && !*slot)
+                          : kind == MT_INFO_TUNABLES ? &r->info.tunables
+                          : kind == MT_INFO_OWN_MEMORY ? &r->info.own_memory : NULL;
+            if (slot && !*slot) {
                 *slot = dup_text(p, (size_t)len, kind == MT_INFO_CMDLINE);
+                if (*slot && r->sink->info) /* e.g. tunables, before the events */
+                    r->sink->info(r->sink->ctx, &r->info);
+            }
             c->p = p + len;
             continue;
         }
@@ -528,6 +532,7 @@ static void fill_info(struct reader *r)
     in->end_state = h->end_state;
     in->end_code = h->end_code;
     in->lost_events = h->lost_events;
+    in->self_allocs = h->self_allocs;
     in->depth = h->depth;
     in->initial_brk = h->initial_brk;
     in->file_bytes = r->size;
@@ -732,6 +737,7 @@ static int read_binary(struct reader *r)
     free(r->info.cmdline);
     free(r->info.exe);
     free(r->info.tunables);
+    free(r->info.own_memory);
     return rc;
 }
 

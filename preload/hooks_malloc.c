@@ -13,17 +13,30 @@
 
 /* ---- pass-through paths: our own work, or before the real ones are known ---- */
 
+/* The tracer's own work (mt_tls_internal) must never use the program's
+ * heap: it would change the brk and mmap story being told.  Count any such
+ * call in the header, where the report and the tests look. */
+static void note_self_alloc(void)
+{
+    if (MT_UNLIKELY(mt_tls_internal) && mt_state != MT_OFF)
+        mt_note_self_alloc();
+}
+
 static void *pass_malloc(size_t n)
 {
-    if (MT_LIKELY(mt_real.malloc))
+    if (MT_LIKELY(mt_real.malloc)) {
+        note_self_alloc();
         return mt_real.malloc(n);
+    }
     return mt_boot_alloc(n, 16);
 }
 
 static void *pass_calloc(size_t n, size_t m)
 {
-    if (MT_LIKELY(mt_real.calloc))
+    if (MT_LIKELY(mt_real.calloc)) {
+        note_self_alloc();
         return mt_real.calloc(n, m);
+    }
     size_t total;
     if (__builtin_mul_overflow(n, m, &total))
         return NULL;
@@ -32,8 +45,10 @@ static void *pass_calloc(size_t n, size_t m)
 
 static void *pass_memalign(size_t align, size_t n)
 {
-    if (MT_LIKELY(mt_real.memalign))
+    if (MT_LIKELY(mt_real.memalign)) {
+        note_self_alloc();
         return mt_real.memalign(align, n);
+    }
     return mt_boot_alloc(n, align);
 }
 
@@ -86,8 +101,10 @@ void free(void *p)
         return;
     struct mt_thread *t = mt_hook_enter();
     if (!t) {
-        if (MT_LIKELY(mt_real.free))
+        if (MT_LIKELY(mt_real.free)) {
+            note_self_alloc();
             mt_real.free(p);
+        }
         return;
     }
     struct mt_heap_before hb;
@@ -114,8 +131,13 @@ static void *realloc_common(void *old, size_t n, size_t m, int is_array)
         return NULL;
     }
     struct mt_thread *t = mt_hook_enter();
-    if (!t)
-        return mt_real.realloc ? mt_real.realloc(old, size) : pass_malloc(size);
+    if (!t) {
+        if (mt_real.realloc) {
+            note_self_alloc();
+            return mt_real.realloc(old, size);
+        }
+        return pass_malloc(size);
+    }
     struct mt_heap_before hb;
     mt_heap_before_free(&hb, old);
     void *p = mt_real.realloc(old, size);
@@ -124,7 +146,8 @@ static void *realloc_common(void *old, size_t n, size_t m, int is_array)
     if (p || (old && size == 0)) {
         uint32_t stack = p ? mt_stack_here(t) : 0;
         mt_record_realloc(t, old, p, size, stack);
-        mt_heap_after_realloc(t, &hb, p, stack);
+        if (MT_HEAP_CHECKS)
+            mt_heap_after_realloc(t, &hb, p, stack);
     }
     mt_hook_leave(t);
     return p;
@@ -144,8 +167,10 @@ int posix_memalign(void **out, size_t align, size_t n)
 {
     struct mt_thread *t = mt_hook_enter();
     if (!t) {
-        if (mt_real.posix_memalign)
+        if (mt_real.posix_memalign) {
+            note_self_alloc();
             return mt_real.posix_memalign(out, align, n);
+        }
         void *p = mt_boot_alloc(n, align);
         if (!p)
             return ENOMEM;
@@ -160,8 +185,12 @@ int posix_memalign(void **out, size_t align, size_t n)
 void *aligned_alloc(size_t align, size_t n)
 {
     struct mt_thread *t = mt_hook_enter();
-    if (!t)
-        return mt_real.aligned_alloc ? mt_real.aligned_alloc(align, n) : mt_boot_alloc(n, align);
+    if (!t) {
+        if (!mt_real.aligned_alloc)
+            return mt_boot_alloc(n, align);
+        note_self_alloc();
+        return mt_real.aligned_alloc(align, n);
+    }
     void *p = mt_real.aligned_alloc(align, n);
     after_alloc(t, MT_KIND_ALIGNED_ALLOC, p, n);
     return p;
@@ -180,8 +209,12 @@ void *memalign(size_t align, size_t n)
 void *valloc(size_t n)
 {
     struct mt_thread *t = mt_hook_enter();
-    if (!t)
-        return mt_real.valloc ? mt_real.valloc(n) : mt_boot_alloc(n, 4096);
+    if (!t) {
+        if (!mt_real.valloc)
+            return mt_boot_alloc(n, 4096);
+        note_self_alloc();
+        return mt_real.valloc(n);
+    }
     void *p = mt_real.valloc(n);
     after_alloc(t, MT_KIND_VALLOC, p, n);
     return p;
@@ -190,8 +223,12 @@ void *valloc(size_t n)
 void *pvalloc(size_t n)
 {
     struct mt_thread *t = mt_hook_enter();
-    if (!t)
-        return mt_real.pvalloc ? mt_real.pvalloc(n) : mt_boot_alloc((n + 4095) & ~(size_t)4095, 4096);
+    if (!t) {
+        if (!mt_real.pvalloc)
+            return mt_boot_alloc((n + 4095) & ~(size_t)4095, 4096);
+        note_self_alloc();
+        return mt_real.pvalloc(n);
+    }
     void *p = mt_real.pvalloc(n);
     after_alloc(t, MT_KIND_PVALLOC, p, n);
     return p;

@@ -43,6 +43,8 @@ static void resolve_real(void)
     RESOLVE(execvpe, "execvpe");
     RESOLVE(fexecve, "fexecve");
     RESOLVE(exit_, "_exit");
+    RESOLVE(exit, "exit");
+    RESOLVE(libc_start_main, "__libc_start_main");
     RESOLVE(abort_, "abort");
     RESOLVE(mmap, "mmap");
     RESOLVE(munmap, "munmap");
@@ -119,15 +121,17 @@ void mt_init(void)
     if (!__atomic_compare_exchange_n(&mt_state, &expected, MT_INITIALIZING, 0,
                                      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
         return;
+    struct mt_internal in;
+    mt_internal_begin(&in);
+    /* The real functions first: even an inert shim passes every call on. */
+    resolve_real();
     if (getauxval(AT_SECURE)) {
         /* setuid/setgid/capabilities: never read our settings, never write
          * files for such a process */
+        mt_internal_end(&in);
         mt_state = MT_INERT;
         return;
     }
-    struct mt_internal in;
-    mt_internal_begin(&in);
-    resolve_real();
     mt_options_load();
     mt_glibc_init();
     mt_glibc_find_loader_lock();
@@ -163,17 +167,8 @@ void mt_finalize(uint32_t end_state, int code)
 {
     if (!own_trace())
         return;
-    if (end_state != MT_END_EXEC) {
-        struct mt_thread *t = mt_hook_enter();
-        if (t) {
-            struct mt_internal in;
-            mt_internal_begin(&in);
-            mt_write_maps(t, MT_MAPS_EXIT);
-            mt_write_maps(t, MT_MAPS_SMAPS_EXIT);
-            mt_internal_end(&in);
-            mt_hook_leave(t);
-        }
-    }
+    if (end_state != MT_END_EXEC)
+        mt_exit_snapshot(); /* unless main's return or exit() took it */
     if (mt_header->end_state == MT_END_RUNNING || end_state == MT_END_EXEC) {
         mt_header->end_state = end_state;
         mt_header->end_code = code;
@@ -199,6 +194,7 @@ void mt_after_fork_child(void)
     mt_internal_begin(&in);
     mt_writer_abandon();
     mt_threads_after_fork();
+    mt_heap_after_fork();
     mt_generation++;
     int ok = mt_writer_open() == 0;
     if (ok)

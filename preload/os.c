@@ -7,7 +7,33 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "shim.h"
+
+/* The mappings mt_os_alloc made and has not freed, so the trace can say
+ * which anonymous regions of the process are the tracer's own.  A spin lock
+ * on a cold path; a call from a signal handler that interrupted one of ours
+ * goes unlisted. */
+#define OWN_MAX MT_OS_OWN_MAX
+static struct own { uintptr_t start, len; } own[OWN_MAX];
+static unsigned own_n;
+static mt_spin own_lock;
+
+static void own_note(void *p, size_t bytes, int add)
+{
+    if (mt_spin_lock(&own_lock))
+        return;
+    if (add && own_n < OWN_MAX) {
+        own[own_n++] = (struct own){(uintptr_t)p, bytes};
+    } else if (!add) {
+        for (unsigned i = 0; i < own_n; i++)
+            if (own[i].start == (uintptr_t)p) {
+                own[i] = own[--own_n];
+                break;
+            }
+    }
+    mt_spin_unlock(&own_lock);
+}
 
 void *mt_os_alloc(size_t bytes)
 {
@@ -15,13 +41,31 @@ void *mt_os_alloc(size_t bytes)
                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (r < 0 && r > -4096)
         return NULL;
+    own_note((void *)r, bytes, 1);
     return (void *)r;
 }
 
 void mt_os_free(void *p, size_t bytes)
 {
-    if (p)
+    if (p) {
+        own_note(p, bytes, 0);
         syscall(SYS_munmap, p, bytes);
+    }
+}
+
+/* "START-END\n" per own mapping (page-rounded), into buf; the length. */
+size_t mt_os_own_list(char *buf, size_t cap)
+{
+    size_t n = 0;
+    if (mt_spin_lock(&own_lock))
+        return 0;
+    for (unsigned i = 0; i < own_n && n + 35 <= cap; i++) { /* 34 characters and a NUL */
+        uintptr_t end = (own[i].start + own[i].len + 4095) & ~(uintptr_t)4095;
+        n += mt_format(buf + n, cap - n, "%lx-%lx\n", (unsigned long)own[i].start,
+                       (unsigned long)end);
+    }
+    mt_spin_unlock(&own_lock);
+    return n;
 }
 
 pid_t mt_gettid(void)

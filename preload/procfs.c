@@ -1,7 +1,8 @@
 /* What the analyzer needs to place and symbolise addresses offline: the
  * command line, the loaded modules with their build-ids, and snapshots of
- * /proc/self/maps.  Read with open/read into the shim's own memory. */
+ * /proc/self/maps.  Read with open/read straight into the trace. */
 #include <elf.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <link.h>
 #include <string.h>
@@ -11,37 +12,73 @@
 #include "mtrace/varint.h"
 #include "writer.h"
 
-/* Reads a whole /proc file into *buf (grown as needed; *cap in bytes). */
-static size_t read_proc(const char *path, char **buf, size_t *cap)
+#define PADDED_LEN_BYTES 5 /* a length written before it is known */
+
+/* Copies a whole /proc file into one record (TAG_INFO: uv kind; TAG_MAPS:
+ * sv dt, uv reason; then uv length and the bytes), reading straight into the
+ * trace's shared mapping.  No buffer of our own: one that grew while we read
+ * /proc/self/smaps would change the very address space being described.
+ * The room is a guess; a file that does not fit is read again into four
+ * times the room (the unused claim is left behind, uncommitted). */
+static const uint8_t *record_proc_file(struct mt_thread *t, const char *path, unsigned tag,
+                                       unsigned kind, size_t max_record)
 {
+    static size_t guess = 64 * 1024;
+    const size_t overhead = 1 + 2 * MT_VARINT_MAX + PADDED_LEN_BYTES;
+    if (max_record <= overhead)
+        return NULL;
+    size_t cap = max_record - overhead; /* a ring slot bounds one record */
     int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return 0;
-    size_t len = 0;
-    for (;;) {
-        if (len == *cap) {
-            size_t ncap = *cap ? *cap * 2 : 65536;
-            char *nb = mt_os_alloc(ncap);
-            if (!nb)
-                break;
-            if (*buf)
-                memcpy(nb, *buf, len);
-            mt_os_free(*buf, *cap);
-            *buf = nb;
-            *cap = ncap;
-        }
-        ssize_t r = read(fd, *buf + len, *cap - len);
-        if (r <= 0)
+        return NULL;
+    const uint8_t *rec = NULL;
+    size_t room = __atomic_load_n(&guess, __ATOMIC_RELAXED);
+    for (int attempt = 0; attempt < 6; attempt++, room *= 4) {
+        if (room > cap)
+            room = cap;
+        if (attempt && syscall(SYS_lseek, fd, 0, SEEK_SET) != 0)
             break;
-        len += (size_t)r;
+        struct mt_cursor *c = mt_cursor_of(t);
+        uint64_t now = mt_ticks();
+        uint8_t *o = mt_reserve(t, c, overhead + room, now);
+        if (!o) {
+            mt_lost_event();
+            break;
+        }
+        uint8_t *start = o;
+        *o++ = (uint8_t)tag;
+        if (tag != MT_TAG_INFO)
+            o = mt_put_sv(o, (int64_t)(now - c->last_ticks));
+        o = mt_put_uv(o, kind);
+        uint8_t *lenp = o, *data = o + PADDED_LEN_BYTES;
+        size_t len = 0;
+        while (len < room) {
+            ssize_t r = read(fd, data + len, room - len);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r <= 0)
+                break;
+            len += (size_t)r;
+        }
+        if (len == room && room < cap)
+            continue; /* perhaps more: again, with more room */
+        if (len == cap && tag == MT_TAG_MAPS) {
+            /* the text is larger than a record may be: keep whole lines */
+            while (len && data[len - 1] != '\n')
+                len--;
+        }
+        if (room > __atomic_load_n(&guess, __ATOMIC_RELAXED))
+            __atomic_store_n(&guess, room, __ATOMIC_RELAXED);
+        mt_put_uv_padded(lenp, len, PADDED_LEN_BYTES);
+        if (tag != MT_TAG_INFO)
+            c->last_ticks = now;
+        mt_commit(c, data + len);
+        rec = start;
+        break;
     }
     syscall(SYS_close, fd);
-    return len;
+    return rec;
 }
-
-static char *scratch;        /* shared read buffer, guarded by scratch_lock */
-static size_t scratch_cap;
-static mt_spin scratch_lock;
 
 /* An info record; in ring mode also kept for re-emission (ring.c). */
 static void info_record(struct mt_thread *t, unsigned kind, const void *data, size_t len)
@@ -50,7 +87,6 @@ static void info_record(struct mt_thread *t, unsigned kind, const void *data, si
     if (rec)
         mt_ring_blob_add(MT_BLOB_INFO, rec, (size_t)(mt_cursor_of(t)->pos - rec));
 }
-
 /* glibc malloc settings from the environment: MALLOC_*_ variables and
  * GLIBC_TUNABLES, as "NAME=value" lines. */
 static void write_tunables(struct mt_thread *t)
@@ -73,14 +109,12 @@ static void write_tunables(struct mt_thread *t)
 
 void mt_write_process_info(struct mt_thread *t)
 {
-    if (mt_spin_lock(&scratch_lock))
-        return;
     mt_ring_blob_clear(MT_BLOB_INFO);
-    size_t n = read_proc("/proc/self/cmdline", &scratch, &scratch_cap);
-    if (n > mt_writer_max_record() / 2)
-        n = mt_writer_max_record() / 2; /* ring slots are small */
-    info_record(t, MT_INFO_CMDLINE, scratch, n);
-    mt_spin_unlock(&scratch_lock);
+    /* ring slots are small: a command line may take half of one */
+    const uint8_t *rec = record_proc_file(t, "/proc/self/cmdline", MT_TAG_INFO, MT_INFO_CMDLINE,
+                                          mt_writer_max_record() / 2);
+    if (rec)
+        mt_ring_blob_add(MT_BLOB_INFO, rec, (size_t)(mt_cursor_of(t)->pos - rec));
     char exe[4096];
     ssize_t e = readlink("/proc/self/exe", exe, sizeof exe);
     if (e > 0)
@@ -115,19 +149,7 @@ unsigned mt_proc_thread_count(void)
 void mt_write_maps(struct mt_thread *t, unsigned reason)
 {
     const char *path = reason == MT_MAPS_SMAPS_EXIT ? "/proc/self/smaps" : "/proc/self/maps";
-    if (mt_spin_lock(&scratch_lock))
-        return;
-    size_t n = read_proc(path, &scratch, &scratch_cap);
-    size_t max = mt_writer_max_record() - 1 - 3 * MT_VARINT_MAX;
-    if (n > max) {
-        /* a ring slot is smaller than the text: keep the whole lines that fit */
-        n = max;
-        while (n && scratch[n - 1] != '\n')
-            n--;
-    }
-    if (n)
-        mt_record_blob(t, MT_TAG_MAPS, reason, scratch, n);
-    mt_spin_unlock(&scratch_lock);
+    record_proc_file(t, path, MT_TAG_MAPS, reason, mt_writer_max_record());
 }
 
 struct module_ctx {

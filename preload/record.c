@@ -120,3 +120,24 @@ void mt_record_blob(struct mt_thread *t, unsigned tag, unsigned reason,
 {
     record_payload(t, tag, reason, data, len);
 }
+
+/* An info record whose bytes `fill` writes straight into the trace (at most
+ * `max` of them; it returns how many): no buffer on the stack or heap.
+ * Returns where the record starts (NULL if lost). */
+const uint8_t *mt_record_info_filled(struct mt_thread *t, unsigned kind, size_t max,
+                                     size_t (*fill)(char *buf, size_t cap))
+{
+    struct mt_cursor *c = mt_cursor_of(t);
+    uint8_t *o = mt_reserve(t, c, 1 + MT_VARINT_MAX + 5 + max, mt_ticks());
+    if (!o) {
+        mt_lost_event();
+        return NULL;
+    }
+    const uint8_t *start = o;
+    *o++ = MT_TAG_INFO;
+    o = mt_put_uv(o, kind);
+    size_t n = fill((char *)o + 5, max);
+    mt_put_uv_padded(o, n, 5);
+    mt_commit(c, o + 5 + n);
+    return start;
+}

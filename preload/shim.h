@@ -55,7 +55,10 @@ struct mt_real {
     int (*execve)(const char *, char *const[], char *const[]);
     int (*execvpe)(const char *, char *const[], char *const[]);
     int (*fexecve)(int, char *const[], char *const[]);
-    void (*exit_)(int) __attribute__((noreturn));
+    void (*exit_)(int) __attribute__((noreturn)); /* _exit */
+    void (*exit)(int) __attribute__((noreturn));
+    int (*libc_start_main)(int (*)(int, char **, char **), int, char **, void (*)(void),
+                           void (*)(void), void (*)(void), void *);
     void (*abort_)(void) __attribute__((noreturn));
     void *(*mmap)(void *, size_t, int, int, int, off_t);
     int (*munmap)(void *, size_t);
@@ -94,6 +97,8 @@ void mt_gate_close(void) MT_HIDDEN;
 void mt_gate_open(void) MT_HIDDEN;
 void mt_gate_after_fork_child(void) MT_HIDDEN;
 extern __thread int mt_tls_forker MT_HIDDEN; /* this thread is inside fork() */
+/* Snapshots maps and smaps "at exit", once per trace (main_exit.c). */
+void mt_exit_snapshot(void) MT_HIDDEN;
 
 /* ---- thread states (thread.c) ---- */
 struct mt_thread *mt_thread_attach(void) MT_HIDDEN;
@@ -167,6 +172,7 @@ static inline void mt_commit(struct mt_cursor *c, uint8_t *p)
                      (uint32_t)(p - (uint8_t *)(c->chunk + 1)), __ATOMIC_RELEASE);
 }
 void mt_lost_event(void) MT_HIDDEN;
+void mt_note_self_alloc(void) MT_HIDDEN;
 
 /* ---- clock (clock.c) ---- */
 uint64_t mt_ns_now(void) MT_HIDDEN;
@@ -208,6 +214,8 @@ const uint8_t *mt_record_info(struct mt_thread *t, unsigned kind, const void *da
                               size_t len) MT_HIDDEN;
 void mt_record_blob(struct mt_thread *t, unsigned tag, unsigned reason,
                     const void *data, size_t len) MT_HIDDEN;
+const uint8_t *mt_record_info_filled(struct mt_thread *t, unsigned kind, size_t max,
+                                     size_t (*fill)(char *buf, size_t cap)) MT_HIDDEN;
 int mt_record_stack(struct mt_thread *t, uint32_t id, const uintptr_t *frames,
                     unsigned n) MT_HIDDEN;
 
@@ -234,6 +242,11 @@ unsigned mt_proc_thread_count(void) MT_HIDDEN;
 /* ---- memory the shim owns (os.c): mmap'd, never the program's malloc ---- */
 void *mt_os_alloc(size_t bytes) MT_HIDDEN;
 void mt_os_free(void *p, size_t bytes) MT_HIDDEN;
+/* The live ones as "START-END\n" lines (MT_INFO_OWN_MEMORY); the length.
+ * MT_OS_OWN_LIST_MAX bytes always suffice. */
+size_t mt_os_own_list(char *buf, size_t cap) MT_HIDDEN;
+#define MT_OS_OWN_MAX 1024
+#define MT_OS_OWN_LIST_MAX (MT_OS_OWN_MAX * 35)
 
 /* A tiny spinlock for cold paths (chunk file growth, thread free list). */
 typedef struct { volatile int owner; } mt_spin;

@@ -28,6 +28,8 @@
 #include "writer.h"
 
 struct mt_file_header *mt_header;
+static uint64_t self_allocs_early; /* mt_note_self_alloc before the header exists */
+
 struct mt_writer mt_w = {.fd = -1};
 #define w mt_w
 
@@ -201,6 +203,7 @@ static void fill_header(struct mt_file_header *h)
     h->depth = mt_opt.depth;
     h->pointer_bits = 64;
     h->end_state = MT_END_RUNNING;
+    h->self_allocs = __atomic_exchange_n(&self_allocs_early, 0, __ATOMIC_RELAXED);
 }
 
 int mt_writer_open(void)
@@ -232,6 +235,14 @@ int mt_writer_open(void)
     memcpy(h->magic, MT_FILE_MAGIC, 8); /* last: a reader never sees half a header */
     mt_header = h;
     return 0;
+}
+
+void mt_note_self_alloc(void)
+{
+    if (mt_header)
+        __atomic_fetch_add(&mt_header->self_allocs, 1, __ATOMIC_RELAXED);
+    else
+        __atomic_fetch_add(&self_allocs_early, 1, __ATOMIC_RELAXED);
 }
 
 void mt_lost_event(void)

@@ -1,7 +1,8 @@
 /*
  * threshold.c - glibc's dynamic mmap threshold rises after an mmapped free.
  *
- * usage: threshold [PAUSE_MS]          (default 0; pause after each step)
+ * usage: threshold [PAUSE_MS [FIXED]]  (PAUSE_MS default 0: pause after each
+ *                                      step; FIXED: see below)
  *
  * glibc starts with M_MMAP_THRESHOLD = 128 KiB: requests at or above it are
  * served by their own mmap.  When an mmapped chunk is freed and it is larger
@@ -40,7 +41,15 @@
  *   frees   munmap(.., 311296); munmap(.., 167936); the brk heap is not
  *           shrunk (its free top stays below the raised trim threshold)
  *
- * Calls: 5 malloc, 5 free.  Nothing leaks.
+ * With FIXED (bytes, >= 0), the program first calls
+ * mallopt(M_MMAP_THRESHOLD, FIXED).  That sets the threshold and turns the
+ * dynamic adjustment off for good, so step 3's free raises nothing and every
+ * request >= FIXED is mmapped: with FIXED = 131072, step 4's 160 KiB goes to
+ * mmap (the placement check expects exactly that).  The same happens with
+ * MALLOC_MMAP_THRESHOLD_=131072 in the environment, but the program cannot
+ * see that one and reports the step 4 placement as UNEXPECTED (exit 2).
+ *
+ * Calls: 5 malloc, 5 free (and 1 mallopt with FIXED).  Nothing leaks.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
@@ -48,11 +57,16 @@
 
 #include "sample_util.h"
 
+#include <malloc.h>
+
 static int mismatches;
 static long pause_ms;
+static long fixed = -1; /* mallopt(M_MMAP_THRESHOLD) value, or -1 */
 
 static void *step(const char *name, long kib, const char *expected)
 {
+    if (fixed >= 0) /* a fixed threshold: at or above it, mmap */
+        expected = kib * 1024 >= fixed ? "mmap" : "brk";
     void *p = malloc((size_t)kib * 1024);
     if (!p) {
         say(2, "threshold: malloc(%ld KiB) failed\n", kib);
@@ -72,12 +86,20 @@ static void *step(const char *name, long kib, const char *expected)
 int main(int argc, char **argv)
 {
     pause_ms = arg_long(argc, argv, 1, 0, 0);
+    fixed = arg_long(argc, argv, 2, -1, 0);
+    if (fixed >= 0 && mallopt(M_MMAP_THRESHOLD, (int)fixed) != 1) {
+        say(2, "threshold: mallopt(M_MMAP_THRESHOLD, %ld) refused\n", fixed);
+        return 1;
+    }
 
     void *s1 = step("1", 100, "brk");
     void *s2 = step("2", 160, "mmap");
     void *s3 = step("3", 200, "mmap");
     free(s3);
-    say(1, "step 3f: free(step 3): mmap threshold is now 204 KiB\n");
+    if (fixed >= 0)
+        say(1, "step 3f: free(step 3): mmap threshold stays %ld (fixed)\n", fixed);
+    else
+        say(1, "step 3f: free(step 3): mmap threshold is now 204 KiB\n");
     sleep_ms(pause_ms);
     void *s4 = step("4", 160, "brk");
     void *s5 = step("5", 300, "mmap");

@@ -17,7 +17,8 @@
  * decodes on its own.
  *
  * Record encoding: one tag byte, then LEB128 varints ("uv" unsigned, "sv"
- * zigzag-signed).  dt is the tick delta to the previous record of the chunk
+ * zigzag-signed).  A varint may be padded (0x80 continuation bytes carrying
+ * zero bits): the writer pads a length it only knows afterwards to 5 bytes.  dt is the tick delta to the previous record of the chunk
  * (the first record's dt is relative to mt_chunk_header.ticks0).
  */
 #ifndef MTRACE_FORMAT_H
@@ -74,6 +75,9 @@ struct mt_file_header {
     uint64_t ring_start_ticks; /* ring mode: a chunk was overwritten whose last
                                   record was at this time; every event from
                                   then on is in the file (0: none lost) */
+    uint64_t self_allocs;      /* allocations the tracer's own work made
+                                  through the program's malloc: 0, or the
+                                  heap story is perturbed (atomic) */
     uint64_t reserved[13];
 };
 
@@ -133,7 +137,10 @@ enum mt_info {
     MT_INFO_CMDLINE = 1,  /* argv joined by NUL bytes */
     MT_INFO_EXE = 2,      /* readlink(/proc/self/exe) */
     MT_INFO_TUNABLES = 3, /* "NAME=value\n" lines of malloc settings */
-    MT_INFO_THREAD = 4    /* thread name */
+    MT_INFO_THREAD = 4,   /* thread name */
+    MT_INFO_OWN_MEMORY = 5 /* "START-END\n" lines, hex: the tracer's own anonymous
+                              mappings (tables, thread states), written with
+                              the exit snapshot */
 };
 
 /* MT_TAG_MAP op */
@@ -145,7 +152,9 @@ enum mt_map_op {
     MT_MAP_CHUNK_MMAP = 5,   /* malloc made a dedicated mmap for a block */
     MT_MAP_CHUNK_MUNMAP = 6, /* free released a dedicated mmap chunk */
     MT_MAP_CHUNK_MREMAP = 7, /* realloc resized a dedicated mmap chunk */
-    MT_MAP_ARENA_HEAP = 8    /* a new thread-arena heap appeared */
+    MT_MAP_ARENA_HEAP = 8    /* a thread-arena heap, first seen: addr = base,
+                                len = reserved (HEAP_MAX), new len = the
+                                writable bytes then */
 };
 
 /* MT_TAG_BRK / MT_TAG_MAP cause: which call made the change. */
@@ -161,7 +170,8 @@ enum mt_cause {
 /* MT_TAG_MAPS reason */
 enum mt_maps_reason {
     MT_MAPS_START = 1,
-    MT_MAPS_EXIT = 2,
+    MT_MAPS_EXIT = 2,      /* when main returns or exit() is called (else in
+                              the last exit handler); then 6 */
     MT_MAPS_DLOPEN = 3,
     MT_MAPS_DLCLOSE = 4,
     MT_MAPS_MAPPING = 5,

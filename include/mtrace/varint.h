@@ -30,6 +30,19 @@ static inline uint8_t *mt_put_uv(uint8_t *p, uint64_t v)
     return p;
 }
 
+/* Writes v in exactly n bytes (v < 2^(7n)): a padded encoding (0x80
+ * continuation bytes carrying zero bits) that decoders read as usual, for a
+ * length the writer only knows after writing what follows it. */
+static inline uint8_t *mt_put_uv_padded(uint8_t *p, uint64_t v, unsigned n)
+{
+    for (unsigned i = 0; i + 1 < n; i++) {
+        *p++ = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    *p++ = (uint8_t)(v & 0x7f);
+    return p;
+}
+
 static inline uint8_t *mt_put_sv(uint8_t *p, int64_t v)
 {
     return mt_put_uv(p, mt_zigzag(v));

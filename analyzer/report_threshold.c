@@ -1,0 +1,103 @@
+/* glibc's mmap threshold over the run: its initial value (default or set
+ * by a tunable), each change (the free of a larger mmapped block, or
+ * mallopt) with the stack that allocated the freed block, and what was
+ * served from a heap or by mmap while each value held. */
+#include <jansson.h>
+
+#include "report.h"
+
+json_t *mta_json_hex(uint64_t v);
+json_t *mta_json_frames(struct mta_symbolizer *sym, const struct mta_model *m, uint32_t stack,
+                        const struct mta_report_opts *o);
+void mta_print_frame(FILE *out, const struct mta_frame *f, const struct mta_report_opts *o);
+
+static void print_stats(FILE *out, const struct mta_threshold_stats *st,
+                        const struct mta_threshold_change *c)
+{
+    char a[32], b[32], x[32], y[32];
+    if (!st->heap_max && !st->mmap_min)
+        return;
+    fprintf(out, "      while it held: largest request served by a heap %s%s, smallest by mmap %s%s\n",
+            st->heap_max ? mta_commas(a, sizeof a, st->heap_max) : "none",
+            st->heap_max ? " B" : "", st->mmap_min ? mta_commas(b, sizeof b, st->mmap_min) : "none",
+            st->mmap_min ? " B" : "");
+    if (c && (st->heap_between || st->mmap_between)) {
+        uint64_t lo = c->old_value < c->new_value ? c->old_value : c->new_value;
+        uint64_t hi = c->old_value < c->new_value ? c->new_value : c->old_value;
+        fprintf(out, "      requests from %s to %s: %s served by a heap, %s by mmap\n",
+                mta_human_bytes(x, sizeof x, lo), mta_human_bytes(y, sizeof y, hi),
+                mta_commas(a, sizeof a, st->heap_between), mta_commas(b, sizeof b, st->mmap_between));
+    }
+}
+
+void mta_report_threshold_text(FILE *out, const struct mta_model *m, struct mta_symbolizer *sym,
+                               const struct mta_report_opts *o)
+{
+    char a[32], b[32], c[32];
+    fprintf(out, "\nThe mmap threshold (requests at or above it get their own mapping)\n");
+    fprintf(out, "  initial: %s (%llu bytes)%s\n", mta_human_bytes(a, sizeof a, m->threshold_initial),
+            (unsigned long long)m->threshold_initial,
+            m->threshold_by_tunable
+                ? ", fixed by a malloc tunable in the environment (glibc will not move it)"
+                : ", glibc's default, dynamic: raised when a larger mmapped block is freed");
+    if (m->threshold_by_tunable && m->info.tunables)
+        fprintf(out, "      settings: %s", m->info.tunables);
+    print_stats(out, &m->initial_stats, NULL);
+    for (size_t i = 0; i < m->n_thresholds; i++) {
+        const struct mta_threshold_change *t = &m->thresholds[i];
+        fprintf(out, "  at %.6f s: %s -> %s (%llu bytes)", (double)t->ns / 1e9,
+                mta_human_bytes(a, sizeof a, t->old_value),
+                mta_human_bytes(b, sizeof b, t->new_value), (unsigned long long)t->new_value);
+        if (t->by_mallopt) {
+            fprintf(out, " set by mallopt(M_MMAP_THRESHOLD); fixed from then on\n");
+        } else if (t->freed_ptr) {
+            fprintf(out, " after free(0x%llx), a %s-byte block allocated at:\n",
+                    (unsigned long long)t->freed_ptr, mta_commas(c, sizeof c, t->freed_size));
+            struct mta_frame frames[MT_MAX_DEPTH * 2];
+            unsigned k = mta_stack_frames(sym, m, t->alloc_stack, o, frames,
+                                          sizeof frames / sizeof frames[0]);
+            for (unsigned j = 0; j < k && j < 4; j++)
+                mta_print_frame(out, &frames[j], o);
+        } else {
+            fprintf(out, " after the free of an mmapped block the trace did not see allocated\n");
+        }
+        print_stats(out, &t->stats, t);
+    }
+}
+
+static void add_stats(json_t *jt, const struct mta_threshold_stats *st, int change)
+{
+    json_object_set_new(jt, "largest_heap_request", json_integer((json_int_t)st->heap_max));
+    json_object_set_new(jt, "smallest_mmap_request", json_integer((json_int_t)st->mmap_min));
+    if (change) {
+        json_object_set_new(jt, "heap_requests_between",
+                            json_integer((json_int_t)st->heap_between));
+        json_object_set_new(jt, "mmap_requests_between",
+                            json_integer((json_int_t)st->mmap_between));
+    }
+}
+
+json_t *mta_threshold_json(const struct mta_model *m, struct mta_symbolizer *sym,
+                           const struct mta_report_opts *o)
+{
+    json_t *thr = json_array();
+    json_t *ji = json_pack("{s:I,s:I,s:s,s:s}", "ns", (json_int_t)0, "value",
+                           (json_int_t)m->threshold_initial, "cause", "initial", "set_by",
+                           m->threshold_by_tunable ? "tunable" : "default");
+    add_stats(ji, &m->initial_stats, 0);
+    json_array_append_new(thr, ji);
+    for (size_t i = 0; i < m->n_thresholds; i++) {
+        const struct mta_threshold_change *t = &m->thresholds[i];
+        json_t *jt = json_pack("{s:I,s:I,s:I,s:s}", "ns", (json_int_t)t->ns, "value",
+                               (json_int_t)t->new_value, "previous", (json_int_t)t->old_value,
+                               "cause", t->by_mallopt ? "mallopt" : "free");
+        if (t->freed_ptr) {
+            json_object_set_new(jt, "freed_ptr", mta_json_hex(t->freed_ptr));
+            json_object_set_new(jt, "freed_size", json_integer((json_int_t)t->freed_size));
+            json_object_set_new(jt, "frames", mta_json_frames(sym, m, t->alloc_stack, o));
+        }
+        add_stats(jt, &t->stats, 1);
+        json_array_append_new(thr, jt);
+    }
+    return thr;
+}
