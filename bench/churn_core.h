@@ -28,7 +28,7 @@
 #ifndef MTRACE_CHURN_CORE_H
 #define MTRACE_CHURN_CORE_H
 
-#include "bench_util.h"
+#include "prog_util.h" /* tests/progs: the same allocation-free helpers */
 
 #include <pthread.h>
 

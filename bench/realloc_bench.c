@@ -23,7 +23,7 @@
 #define _GNU_SOURCE 1
 #endif
 
-#include "bench_util.h"
+#include "prog_util.h" /* tests/progs: the same allocation-free helpers */
 
 #define MAX_BUFFERS 65536
 

@@ -1,5 +1,6 @@
 /*
- * prog_util.h - allocation-free helpers for the integration-test programs.
+ * prog_util.h - allocation-free helpers for the integration-test programs and
+ * the benchmark workloads (bench/ includes it too).
  *
  * No stdio streams: output is vsnprintf into a stack buffer + write(2), so a
  * traced run contains only the allocations the program makes itself (glibc's
