@@ -55,27 +55,9 @@ static void record_chunk_map(struct mt_thread *t, unsigned op, uintptr_t addr, u
     unsigned flags = 0x22; /* MAP_PRIVATE|MAP_ANONYMOUS */
     if (op == MT_MAP_ARENA_HEAP)
         flags |= 0x4000;   /* |MAP_NORESERVE, as glibc reserves a heap */
-    struct mt_cursor *c = mt_cursor_of(t);
-    uint64_t ticks = mt_ticks();
-    uint8_t *o = mt_reserve(t, c, 1 + 11 * MT_VARINT_MAX, ticks);
-    if (!o) {
-        mt_lost_event();
-        return;
-    }
-    *o++ = MT_TAG_MAP;
-    o = mt_put_sv(o, (int64_t)(ticks - c->last_ticks));
-    o = mt_put_uv(o, op);
-    o = mt_put_uv(o, addr);
-    o = mt_put_uv(o, len);
-    o = mt_put_uv(o, naddr);
-    o = mt_put_uv(o, nlen);
-    o = mt_put_uv(o, 3);    /* PROT_READ|PROT_WRITE */
-    o = mt_put_uv(o, flags);
-    o = mt_put_uv(o, cause);
-    o = mt_put_uv(o, stack);
-    o = mt_put_uv(o, 0);    /* no path */
-    c->last_ticks = ticks;
-    mt_commit(c, o);
+    struct mt_map_record m = {op, cause, addr, len, naddr, nlen, 3 /* PROT_READ|WRITE */,
+                              flags, stack, NULL, 0};
+    mt_record_map(t, &m);
 }
 
 /* Records a move of the break since our last look.  Only the main arena

@@ -29,29 +29,9 @@ static void record_map(struct mt_thread *t, unsigned op, uintptr_t addr, size_t 
         ssize_t r = readlink(link, path, sizeof path);
         pathlen = r > 0 ? (size_t)r : 0;
     }
-    struct mt_cursor *c = mt_cursor_of(t);
-    uint64_t ticks = mt_ticks();
-    uint8_t *o = mt_reserve(t, c, 1 + 11 * MT_VARINT_MAX + pathlen, ticks);
-    if (!o) {
-        mt_lost_event();
-        return;
-    }
-    *o++ = MT_TAG_MAP;
-    o = mt_put_sv(o, (int64_t)(ticks - c->last_ticks));
-    o = mt_put_uv(o, op);
-    o = mt_put_uv(o, addr);
-    o = mt_put_uv(o, len);
-    o = mt_put_uv(o, naddr);
-    o = mt_put_uv(o, nlen);
-    o = mt_put_uv(o, (uint64_t)(unsigned)prot);
-    o = mt_put_uv(o, (uint64_t)(unsigned)flags);
-    o = mt_put_uv(o, MT_CAUSE_APP);
-    o = mt_put_uv(o, stack);
-    o = mt_put_uv(o, pathlen);
-    for (size_t i = 0; i < pathlen; i++)
-        *o++ = (uint8_t)path[i];
-    c->last_ticks = ticks;
-    mt_commit(c, o);
+    struct mt_map_record m = {op, MT_CAUSE_APP, addr, len, naddr, nlen, (unsigned)prot,
+                              (unsigned)flags, stack, path, pathlen};
+    mt_record_map(t, &m);
 }
 
 /* The address space changed: snapshot /proc/self/maps, rate-limited. */

@@ -84,6 +84,33 @@ int mt_record_stack(struct mt_thread *t, uint32_t id, const uintptr_t *frames, u
     return 0;
 }
 
+void mt_record_map(struct mt_thread *t, const struct mt_map_record *m)
+{
+    struct mt_cursor *c = mt_cursor_of(t);
+    uint64_t ticks = mt_ticks();
+    uint8_t *o = mt_reserve(t, c, 1 + 11 * MT_VARINT_MAX + m->pathlen, ticks);
+    if (!o) {
+        mt_lost_event();
+        return;
+    }
+    *o++ = MT_TAG_MAP;
+    o = mt_put_sv(o, (int64_t)(ticks - c->last_ticks));
+    o = mt_put_uv(o, m->op);
+    o = mt_put_uv(o, m->addr);
+    o = mt_put_uv(o, m->len);
+    o = mt_put_uv(o, m->naddr);
+    o = mt_put_uv(o, m->nlen);
+    o = mt_put_uv(o, m->prot);
+    o = mt_put_uv(o, m->flags);
+    o = mt_put_uv(o, m->cause);
+    o = mt_put_uv(o, m->stack);
+    o = mt_put_uv(o, m->pathlen);
+    if (m->pathlen)
+        memcpy(o, m->path, m->pathlen);
+    c->last_ticks = ticks;
+    mt_commit(c, o + m->pathlen);
+}
+
 /* Length-prefixed payloads: TAG_INFO (uv kind) and TAG_MAPS (sv dt, uv reason).
  * Returns where the record starts in the chunk (it ends at the cursor). */
 static const uint8_t *record_payload(struct mt_thread *t, unsigned tag, unsigned kind,

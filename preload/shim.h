@@ -212,6 +212,15 @@ void mt_record_realloc(struct mt_thread *t, void *old, void *p, size_t size,
 /* Returns where the record starts in the chunk (NULL if lost). */
 const uint8_t *mt_record_info(struct mt_thread *t, unsigned kind, const void *data,
                               size_t len) MT_HIDDEN;
+/* A mapping change (MT_TAG_MAP): the program's own call or malloc's. */
+struct mt_map_record {
+    unsigned op, cause;
+    uint64_t addr, len, naddr, nlen, prot, flags;
+    uint32_t stack;
+    const char *path;
+    size_t pathlen;
+};
+void mt_record_map(struct mt_thread *t, const struct mt_map_record *m) MT_HIDDEN;
 void mt_record_blob(struct mt_thread *t, unsigned tag, unsigned reason,
                     const void *data, size_t len) MT_HIDDEN;
 const uint8_t *mt_record_info_filled(struct mt_thread *t, unsigned kind, size_t max,
