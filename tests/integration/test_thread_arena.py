@@ -81,13 +81,19 @@ class ThreadArena(unittest.TestCase):
                                                        "MTRACE_OUT": os.path.join(d, "t.trace")})
             self.assertEqual(cp.returncode, 0, cp.stderr[-2000:])
             js = mtt.report_json(os.path.join(d, "t.trace"))
-        reserves = [int(c.ret, 16) for c in calls if c.ok and c.name == "mmap"
-                    and c.num(1) == 2 * HEAP_MAX and c.arg(2) == "PROT_NONE" and c.malloc_driven]
-        self.assertEqual(len(reserves), 2)
-        for h in js["sources"]["arena_heaps"]:
+        # The first heap comes from a 2 x HEAP_MAX reservation; a later one
+        # may be placed at glibc's aligned_heap_area hint with a single
+        # HEAP_MAX mapping instead.  (strace -k's backtraces of threads are not
+        # always complete, so the reservations are not filtered by stack.)
+        reserves = [(int(c.ret, 16), c.num(1)) for c in calls if c.ok and c.name == "mmap"
+                    and c.num(1) in (HEAP_MAX, 2 * HEAP_MAX) and c.arg(2) == "PROT_NONE"]
+        self.assertGreaterEqual(len(reserves), 1)
+        heaps = js["sources"]["arena_heaps"]
+        self.assertEqual(len(heaps), 2)
+        for h in heaps:
             base = int(h["base"], 16)
-            self.assertTrue(any(r <= base and base + HEAP_MAX <= r + 2 * HEAP_MAX
-                                for r in reserves), hex(base))
+            self.assertTrue(any(r <= base and base + HEAP_MAX <= r + size
+                                for r, size in reserves), hex(base))
 
 
 if __name__ == "__main__":
