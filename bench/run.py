@@ -203,7 +203,8 @@ def main():
             if args.only and not any(name.startswith(p) for p in args.only.split(",")):
                 continue
             b.one(name, argv)
-        b.table()
+        if b.rows:
+            b.table()
         if args.big:
             b.big()
     finally:
