@@ -123,8 +123,8 @@ static void print_sources_brief(FILE *out, const struct mta_model *m,
         fprintf(out, "  %-22s %12s requests  %12s\n", what[0], mta_commas(a, sizeof a, req[0]),
                 mta_human_bytes(b, sizeof b, bytes[0]));
     if (m->brk_initial)
-        fprintf(out, "  program break: %s grown to %s at most, %s at the end\n",
-                "start", mta_human_bytes(a, sizeof a, m->brk_max - m->brk_initial),
+        fprintf(out, "  program break: grew by %s at most; %s above where it started at the end\n",
+                mta_human_bytes(a, sizeof a, m->brk_max - m->brk_initial),
                 mta_human_bytes(b, sizeof b, m->brk_final - m->brk_initial));
     fprintf(out, "  mmap threshold: %s at start", mta_human_bytes(a, sizeof a, m->threshold_initial));
     if (m->n_thresholds)
