@@ -195,8 +195,15 @@ static inline uint64_t mt_ticks(void) { return mt_ns_now(); }
 extern struct mt_cursor *mt_last_cursor MT_HIDDEN;
 static inline uint64_t mt_event_ticks(struct mt_cursor *c)
 {
-    if (__atomic_load_n(&mt_live_threads, __ATOMIC_RELAXED) > 1 || !c->chunk ||
-        (++c->coarse & 31) == 0 || mt_last_cursor != c) {
+    if (__atomic_load_n(&mt_live_threads, __ATOMIC_RELAXED) > 1) {
+        /* Threads: always read the clock.  mt_last_cursor is left alone
+         * (written once, to NULL): a global written on every event would
+         * bounce its cache line between the cores. */
+        if (mt_last_cursor)
+            mt_last_cursor = NULL;
+        return mt_ticks();
+    }
+    if (!c->chunk || (++c->coarse & 31) == 0 || mt_last_cursor != c) {
         mt_last_cursor = c;
         return mt_ticks();
     }
