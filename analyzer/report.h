@@ -25,7 +25,6 @@ const char *mta_end_state_name(uint32_t state);
 const char *mta_source_name(unsigned source);
 const char *mta_cause_name(unsigned cause);
 const char *mta_map_op_name(unsigned op);
-const char *mta_kind_name(unsigned kind);
 /* "1,234,567" into buf */
 const char *mta_commas(char *buf, size_t cap, uint64_t v);
 /* "12.5 KiB" into buf */

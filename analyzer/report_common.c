@@ -36,13 +36,6 @@ const char *mta_map_op_name(unsigned op)
     return op < 9 ? names[op] : "unknown";
 }
 
-const char *mta_kind_name(unsigned k)
-{
-    static const char *names[] = {"malloc", "calloc", "reallocarray", "posix_memalign",
-                                  "aligned_alloc", "memalign", "valloc", "pvalloc", "realloc"};
-    return k <= MT_KIND_COUNT ? names[k] : "unknown";
-}
-
 const char *mta_commas(char *buf, size_t cap, uint64_t v)
 {
     char tmp[32];

@@ -241,7 +241,7 @@ static int decode_next(struct reader *r, struct cursor *c)
             ev->size = u[0] >> 2;
             ev->source = (unsigned)(u[0] & 3);
             ev->stack = u[1];
-            ev->kind = MT_KIND_COUNT; /* realloc */
+            /* kind stays 0: the realloc record is the call itself */
         } else if (tag == MT_TAG_BRK) {
             for (int i = 0; i < 4; i++)
                 if (mt_get_uv(&p, end, &u[i]))
