@@ -53,6 +53,9 @@ struct mta_trace_info {
     int32_t end_code;
     uint64_t lost_events;
     uint64_t self_allocs;   /* the tracer's own calls into the program's malloc */
+    uint32_t stop_reason;   /* enum mt_stop_reason: recording stopped early */
+    int32_t stop_errno;
+    uint64_t stop_bytes;    /* trace bytes in use at the stop */
     uint32_t depth;
     uint64_t initial_brk;
     char *cmdline;          /* argv joined by spaces */

@@ -533,6 +533,9 @@ static void fill_info(struct reader *r)
     in->end_code = h->end_code;
     in->lost_events = h->lost_events;
     in->self_allocs = h->self_allocs;
+    in->stop_reason = h->stop_reason;
+    in->stop_errno = h->stop_errno;
+    in->stop_bytes = h->stop_bytes;
     in->depth = h->depth;
     in->initial_brk = h->initial_brk;
     in->file_bytes = r->size;

@@ -172,6 +172,8 @@ static inline void mt_commit(struct mt_cursor *c, uint8_t *p)
                      (uint32_t)(p - (uint8_t *)(c->chunk + 1)), __ATOMIC_RELEASE);
 }
 void mt_lost_event(void) MT_HIDDEN;
+/* Stops recording for good with an mt_stop_reason (1: this call stopped it). */
+int mt_writer_stop(uint32_t reason, int err) MT_HIDDEN;
 void mt_note_self_alloc(void) MT_HIDDEN;
 
 /* ---- clock (clock.c) ---- */

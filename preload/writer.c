@@ -288,9 +288,25 @@ void mt_cursor_release(struct mt_cursor *c)
     c->pos = c->end = NULL;
 }
 
+/* Stops recording for good: later events are counted as lost, and the
+ * header says why (the first reason wins).  Returns 1 for the caller that
+ * stopped it, 0 if it was already stopped. */
+int mt_writer_stop(uint32_t reason, int err)
+{
+    if (__atomic_exchange_n(&w.full, 1, __ATOMIC_RELAXED))
+        return 0;
+    struct mt_file_header *h = mt_header;
+    if (h) {
+        h->stop_errno = err;
+        h->stop_bytes = __atomic_load_n(&h->data_end, __ATOMIC_RELAXED);
+        __atomic_store_n(&h->stop_reason, reason, __ATOMIC_RELEASE);
+    }
+    return 1;
+}
+
 static void trace_full(uint64_t off)
 {
-    if (!__atomic_exchange_n(&w.full, 1, __ATOMIC_RELAXED))
+    if (mt_writer_stop(MT_STOP_MAX_SIZE, 0))
         mt_warn("cannot grow trace %s past %llu bytes (MTRACE_MAX_SIZE is %llu); later "
                 "events are counted as lost", w.path, (unsigned long long)off,
                 (unsigned long long)w.reserved);

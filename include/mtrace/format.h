@@ -78,7 +78,26 @@ struct mt_file_header {
     uint64_t self_allocs;      /* allocations the tracer's own work made
                                   through the program's malloc: 0, or the
                                   heap story is perturbed (atomic) */
-    uint64_t reserved[13];
+    uint32_t stop_reason;      /* enum mt_stop_reason: why recording stopped
+                                  early (0: it did not) */
+    int32_t stop_errno;        /* errno behind the stop, when there is one */
+    uint64_t stop_bytes;       /* trace bytes in use at the stop (the analyzer
+                                  counts the events before it) */
+    uint64_t reserved[11];
+};
+
+/* Why the writer stopped recording before the process ended
+ * (mt_file_header.stop_reason).  Every event after the stop is counted in
+ * lost_events; the fate of blocks live at the stop is unknown. */
+enum mt_stop_reason {
+    MT_STOP_NONE = 0,
+    MT_STOP_MAX_SIZE = 1,   /* MTRACE_MAX_SIZE reached */
+    MT_STOP_NO_SPACE = 2,   /* the file system refused to grow the file
+                               (ENOSPC, EDQUOT, EFBIG: stop_errno) */
+    MT_STOP_FD_LOST = 3,    /* the program closed or replaced the trace's
+                               file descriptor behind mtrace's back */
+    MT_STOP_SECCOMP = 4,    /* the program installed a seccomp filter */
+    MT_STOP_IO_ERROR = 5    /* another error growing the file (stop_errno) */
 };
 
 struct mt_chunk_header {
