@@ -1,14 +1,17 @@
 /* mtrace-report: reads a trace (binary or trace.json) and prints reports. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "cli_common.h"
 #include "errors.h"
 #include "json_export.h"
 #include "model.h"
 #include "report.h"
+#include "report_tree.h"
 #include "symbolize.h"
 
 #ifndef MTRACE_VERSION
@@ -18,10 +21,12 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-        "usage: mtrace-report [options] TRACE\n"
+        "usage: mtrace-report [options] TRACE...\n"
         "\n"
         "TRACE is a file written by libmtrace.so (mtrace.PROGRAM.PID.trace) or its\n"
-        "trace.json interchange form.\n"
+        "trace.json interchange form.  Several traces, or a run directory written by\n"
+        "mtrace-run, are reported as one run: a process tree (fork children, exec'd\n"
+        "images), the leaks of each process, and the leaks of all merged by stack.\n"
         "\n"
         "reports (default: summary, where the memory came from, leaks):\n"
         "  --json            the whole report as JSON (docs/report-json.md)\n"
@@ -35,20 +40,25 @@ static void usage(FILE *out)
         "  --frames N        frames per stack (default 16, 0 = all)\n"
         "  --all-frames      also show frames below main()\n"
         "  --color WHEN      auto (default), always or never\n"
-        "  --fail-on-leaks[=BYTES]\n"
-        "                    exit with status 4 if more than BYTES (default 0) leaked\n"
+        "  --fail-on-leaks[=SIZE]\n"
+        "                    exit with status 4 if more than SIZE (default 0; K, M, G\n"
+        "                    suffixes: 10K = 10240 bytes) leaked, in all processes\n"
+        "  --output FILE     write the report to FILE instead of standard output\n"
+        "  --run             report even one trace as a run (--json: the run schema)\n"
         "  --version, --help\n"
         "\n"
         "exit status: 0 report printed; 1 bad command line; 2 cannot read the input;\n"
-        "3 the input is not a valid trace; 4 leaks above --fail-on-leaks; 5 internal error\n");
+        "3 the input is not a valid trace; 4 leaks above --fail-on-leaks; 5 internal error;\n"
+        "6 inconclusive: a process of the run exec'd a program that was not traced\n");
 }
 
-enum mode { MODE_TEXT, MODE_JSON, MODE_SOURCES, MODE_MAPS, MODE_EXPORT };
+enum mode { MODE_TEXT = MTA_MODE_TEXT, MODE_JSON = MTA_MODE_JSON, MODE_SOURCES = MTA_MODE_SOURCES,
+            MODE_MAPS = MTA_MODE_MAPS, MODE_EXPORT = MTA_MODE_EXPORT };
 
-static int export_json(const char *path)
+static int export_json(FILE *out, const char *path)
 {
     struct mta_error err = {{0}, 0};
-    struct mta_json_export *ex = mta_json_export_new(stdout);
+    struct mta_json_export *ex = mta_json_export_new(out);
     if (!ex) {
         fprintf(stderr, "mtrace-report: cannot create temporary files for --export-json\n");
         return MTA_EXIT_INTERNAL;
@@ -66,6 +76,84 @@ static int export_json(const char *path)
     return rc;
 }
 
+/* One report of one trace (the report the options chose). */
+static int single_report(FILE *out, enum mode mode, const struct mta_report_opts *o,
+                         long long fail_over, const char *path, int is_run)
+{
+    struct mta_report_opts opts = *o;
+
+    struct mta_model model;
+    struct mta_error err = {{0}, 0};
+    if (mta_model_init(&model)) {
+        fprintf(stderr, "mtrace-report: out of memory\n");
+        return MTA_EXIT_INTERNAL;
+    }
+    if (mta_model_load(&model, path, &err)) {
+        fprintf(stderr, "mtrace-report: %s\n", err.msg);
+        mta_model_free(&model);
+        return err.code ? err.code : MTA_EXIT_CORRUPT;
+    }
+    struct mta_symbolizer *sym = mta_sym_new();
+    for (size_t i = 0; i < model.n_modules; i++)
+        mta_sym_add_module(sym, &model.modules[i]);
+    switch (mode) {
+    case MODE_JSON: mta_report_json(out, &model, sym, &opts); break;
+    case MODE_SOURCES: mta_report_sources_text(out, &model, sym, &opts); break;
+    case MODE_MAPS: mta_report_maps_text(out, &model, sym, &opts); break;
+    default: mta_report_text(out, &model, sym, &opts); break;
+    }
+    int rc = MTA_EXIT_OK;
+    /* an image replaced by exec leaked nothing: the exec released its memory */
+    if (fail_over >= 0 && mta_process_leaked_bytes(&model) > (uint64_t)fail_over) {
+        fprintf(stderr, "mtrace-report: %s: %llu bytes leaked in %llu blocks (limit %lld)\n",
+                path, (unsigned long long)model.leaked_bytes,
+                (unsigned long long)model.leaked_blocks, fail_over);
+        rc = MTA_EXIT_LEAKS;
+    }
+    /* the only trace of a run ended in exec: the new image was not traced */
+    if (is_run && model.info.end_state == MT_END_EXEC && mode != MODE_JSON) {
+        fprintf(out, "\npid %llu exec'd a program that was not traced (statically linked, "
+                "setuid, or LD_PRELOAD removed from its environment): its leaks are unknown\n",
+                (unsigned long long)model.info.pid);
+        if (fail_over >= 0 && rc == MTA_EXIT_OK) {
+            fprintf(stderr, "mtrace-report: inconclusive: a process exec'd a program that was "
+                    "not traced, so its leaks are unknown\n");
+            rc = MTA_EXIT_INCONCLUSIVE;
+        }
+    }
+    mta_sym_free(sym);
+    mta_model_free(&model);
+    return rc;
+}
+
+static int run_reports(FILE *out, enum mode mode, const char *color, int to_file,
+                       const struct mta_report_opts *o, long long fail_over, char **paths,
+                       size_t np, int is_run)
+{
+    struct mta_report_opts opts = *o;
+    opts.color = !strcmp(color, "always") ||
+                 (!strcmp(color, "auto") && !to_file && isatty(1) && !getenv("NO_COLOR"));
+    if (mode == MODE_EXPORT)
+        return export_json(out, paths[0]);
+    if (np == 1 && (mode != MODE_JSON || !is_run))
+        return single_report(out, mode, &opts, fail_over, paths[0], is_run);
+    if (mode == MODE_TEXT || mode == MODE_JSON)
+        return mta_report_run(out, paths, np, &opts, mode == MODE_JSON, fail_over);
+    /* --sources, --maps: the report of each trace in turn */
+    int rc = MTA_EXIT_OK;
+    for (size_t i = 0; i < np; i++) {
+        if (i)
+            fputc('\n', out);
+        fprintf(out, "==> %s <==\n", paths[i]);
+        int r = single_report(out, mode, &opts, -1, paths[i], 0);
+        if (r > rc)
+            rc = r;
+    }
+    if (rc == MTA_EXIT_OK && fail_over >= 0)
+        rc = mta_report_run(NULL, paths, np, &opts, 0, fail_over);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     enum mode mode = MODE_TEXT;
@@ -73,7 +161,7 @@ int main(int argc, char **argv)
     const char *color = "auto";
     long long fail_over = -1;
     enum { OPT_TOP = 256, OPT_FRAMES, OPT_ALL_FRAMES, OPT_COLOR, OPT_FAIL, OPT_VERSION,
-           OPT_EXPORT, OPT_SOURCES, OPT_MAPS, OPT_JSON };
+           OPT_EXPORT, OPT_SOURCES, OPT_MAPS, OPT_JSON, OPT_OUTPUT, OPT_RUN };
     static const struct option longopts[] = {
         {"json", no_argument, NULL, OPT_JSON},
         {"sources", no_argument, NULL, OPT_SOURCES},
@@ -85,17 +173,38 @@ int main(int argc, char **argv)
         {"color", required_argument, NULL, OPT_COLOR},
         {"fail-on-leaks", optional_argument, NULL, OPT_FAIL},
         {"version", no_argument, NULL, OPT_VERSION},
+        {"output", required_argument, NULL, OPT_OUTPUT},
+        {"run", no_argument, NULL, OPT_RUN},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    int c;
+    int c, mode_set = 0, force_run = 0;
+    const char *output = NULL;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         char *end;
+        enum mode want = MODE_TEXT;
         switch (c) {
-        case OPT_JSON: mode = MODE_JSON; break;
-        case OPT_SOURCES: mode = MODE_SOURCES; break;
-        case OPT_MAPS: mode = MODE_MAPS; break;
-        case OPT_EXPORT: mode = MODE_EXPORT; break;
+        case OPT_JSON: want = MODE_JSON; break;
+        case OPT_SOURCES: want = MODE_SOURCES; break;
+        case OPT_MAPS: want = MODE_MAPS; break;
+        case OPT_EXPORT: want = MODE_EXPORT; break;
+        default: break;
+        }
+        if (want != MODE_TEXT) {
+            if (mode_set && mode != want) {
+                fprintf(stderr, "mtrace-report: %s and %s are different reports; choose one "
+                        "(run mtrace-report once per report)\n",
+                        mta_mode_option((enum mta_report_mode)mode),
+                        mta_mode_option((enum mta_report_mode)want));
+                return MTA_EXIT_USAGE;
+            }
+            mode = want;
+            mode_set = 1;
+            continue;
+        }
+        switch (c) {
+        case OPT_OUTPUT: output = optarg; break;
+        case OPT_RUN: force_run = 1; break;
         case OPT_TOP:
         case OPT_FRAMES: {
             unsigned long v = strtoul(optarg, &end, 10);
@@ -120,12 +229,10 @@ int main(int argc, char **argv)
             break;
         case OPT_FAIL:
             fail_over = 0;
-            if (optarg) {
-                fail_over = strtoll(optarg, &end, 10);
-                if (*end || fail_over < 0) {
-                    fprintf(stderr, "mtrace-report: --fail-on-leaks wants a byte count\n");
-                    return MTA_EXIT_USAGE;
-                }
+            if (optarg && mta_parse_size(optarg, &fail_over)) {
+                fprintf(stderr, "mtrace-report: --fail-on-leaks wants a size in bytes (4096, "
+                        "10K, 1.5M, 2G), not '%s'\n", optarg);
+                return MTA_EXIT_USAGE;
             }
             break;
         case OPT_VERSION: printf("mtrace-report %s\n", MTRACE_VERSION); return MTA_EXIT_OK;
@@ -133,46 +240,40 @@ int main(int argc, char **argv)
         default: usage(stderr); return MTA_EXIT_USAGE;
         }
     }
-    if (optind != argc - 1) {
-        fprintf(stderr, "mtrace-report: give exactly one trace file (try --help)\n");
+    if (optind >= argc) {
+        fprintf(stderr, "mtrace-report: give a trace file, several, or a run directory "
+                "(try --help)\n");
         return MTA_EXIT_USAGE;
     }
-    const char *path = argv[optind];
-    if (mode == MODE_EXPORT)
-        return export_json(path);
-    opts.color = !strcmp(color, "always") || (!strcmp(color, "auto") && isatty(1) &&
-                                               !getenv("NO_COLOR"));
-
-    struct mta_model model;
-    struct mta_error err = {{0}, 0};
-    if (mta_model_init(&model)) {
-        fprintf(stderr, "mtrace-report: out of memory\n");
-        return MTA_EXIT_INTERNAL;
+    char **paths;
+    size_t np;
+    int is_run;
+    struct mta_error xerr = {{0}, 0};
+    int xrc = mta_run_expand(argv + optind, argc - optind, &paths, &np, &is_run, &xerr);
+    if (xrc) {
+        fprintf(stderr, "mtrace-report: %s\n", xerr.msg);
+        return xrc;
     }
-    if (mta_model_load(&model, path, &err)) {
-        fprintf(stderr, "mtrace-report: %s\n", err.msg);
-        mta_model_free(&model);
-        return err.code ? err.code : MTA_EXIT_CORRUPT;
+    if (mode == MODE_EXPORT && np != 1) {
+        fprintf(stderr, "mtrace-report: --export-json converts one trace; %zu were given\n", np);
+        mta_run_paths_free(paths, np);
+        return MTA_EXIT_USAGE;
     }
-    struct mta_symbolizer *sym = mta_sym_new();
-    for (size_t i = 0; i < model.n_modules; i++)
-        mta_sym_add_module(sym, &model.modules[i]);
-    switch (mode) {
-    case MODE_JSON: mta_report_json(stdout, &model, sym, &opts); break;
-    case MODE_SOURCES: mta_report_sources_text(stdout, &model, sym, &opts); break;
-    case MODE_MAPS: mta_report_maps_text(stdout, &model, sym, &opts); break;
-    default: mta_report_text(stdout, &model, sym, &opts); break;
+    FILE *out = stdout;
+    if (output && !(out = fopen(output, "w"))) {
+        fprintf(stderr, "mtrace-report: cannot write the report to %s: %s\n", output,
+                strerror(errno));
+        mta_run_paths_free(paths, np);
+        return MTA_EXIT_IO;
     }
-    int rc = MTA_EXIT_OK;
-    if (fail_over >= 0 && model.leaked_bytes > (uint64_t)fail_over) {
-        fprintf(stderr, "mtrace-report: %s: %llu bytes leaked in %llu blocks (limit %lld)\n",
-                path, (unsigned long long)model.leaked_bytes,
-                (unsigned long long)model.leaked_blocks, fail_over);
-        rc = MTA_EXIT_LEAKS;
+    int rc = run_reports(out, mode, color, output != NULL, &opts, fail_over, paths, np,
+                         is_run || force_run);
+    if (fflush(out) != 0 || (out != stdout && fclose(out) != 0)) {
+        fprintf(stderr, "mtrace-report: cannot write the report%s%s\n", output ? " to " : "",
+                output ? output : "");
+        if (rc == MTA_EXIT_OK)
+            rc = MTA_EXIT_IO;
     }
-    if (fflush(stdout) != 0)
-        rc = MTA_EXIT_IO;
-    mta_sym_free(sym);
-    mta_model_free(&model);
+    mta_run_paths_free(paths, np);
     return rc;
 }

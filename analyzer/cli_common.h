@@ -1,0 +1,15 @@
+/* Command-line helpers shared by mtrace-report and mtrace-run (mtrace-run
+ * checks the report options itself, before the program starts). */
+#ifndef MTA_CLI_COMMON_H
+#define MTA_CLI_COMMON_H
+
+/* "4096", "10K", "1.5M", "2G" (K/M/G/T = 1024^n, an optional "iB" or "B"
+ * after the suffix, case-insensitive).  0 on success, -1 if not a size. */
+int mta_parse_size(const char *s, long long *out);
+
+/* The reports, one of which a command line picks. */
+enum mta_report_mode { MTA_MODE_TEXT, MTA_MODE_JSON, MTA_MODE_SOURCES, MTA_MODE_MAPS,
+                       MTA_MODE_EXPORT };
+const char *mta_mode_option(enum mta_report_mode mode);
+
+#endif
