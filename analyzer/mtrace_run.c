@@ -226,6 +226,9 @@ static int parse(int argc, char **argv, struct run_opts *o, int *prog)
     }
     if (o->nreport > 60)
         return bad("too many options%s%s", "", "");
+    if (!o->report && (o->nreport || o->output))
+        return bad("--no-report: there is no report for %s to apply to%s",
+                   o->output ? "--output" : o->report_args[0], "");
     if (i >= argc)
         return bad("no program to run: mtrace-run [options] -- PROGRAM [ARGS...]%s%s", "", "");
     *prog = i;

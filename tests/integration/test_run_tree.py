@@ -119,6 +119,9 @@ class RunTree(unittest.TestCase):
             (["--top", "x"], "--top wants a number"),
             (["--color", "sometimes"], "--color wants auto, always or never"),
             (["-o", "a/%p.trace"], "--run-dir"),
+            (["--no-report", "--fail-on-leaks"], "--no-report: there is no report for "
+                                                 "--fail-on-leaks to apply to"),
+            (["--export-json"], "--export-json converts one trace"),
         ]
         with mtt.Workdir() as d:
             for args, msg in cases:
@@ -206,6 +209,29 @@ class RunTree(unittest.TestCase):
             self.assertEqual(g.returncode, 0, g.stderr)
             self.assertIn("200,448 bytes in 13 blocks", g.stdout)
             self.assertEqual(len(glob.glob(os.path.join(d, "r", "out[[]1].*.trace"))), 1)
+
+    @unittest.skipUnless(os.geteuid() == 0, "needs root to make a setuid-nobody copy")
+    def test_setuid_program_is_refused_up_front(self):
+        with mtt.Workdir() as d:
+            exe = os.path.join(d, "suid_leaky")
+            shutil.copy(mtt.sample("leaky"), exe)
+            os.chown(exe, 65534, 65534)
+            os.chmod(exe, 0o4755)
+            os.chmod(d, 0o755)
+            cp = run(["--", exe], d)
+            self.assertEqual(cp.returncode, 1, cp.stderr)
+            self.assertIn("is setuid: the dynamic loader ignores LD_PRELOAD", cp.stderr)
+            self.assertNotIn("leaky: expected", cp.stderr)
+
+    def test_ctrl_c_goes_to_the_program_and_the_report_follows(self):
+        with mtt.Workdir() as d:
+            # the program sends SIGINT to mtrace-run (its parent), as a terminal's
+            # Ctrl-C would reach both; then it runs on and leaks
+            cp = run(["--", "sh", "-c", "kill -INT $PPID; sleep 0.3; exec " +
+                      mtt.sample("leaky")], d)
+            self.assertEqual(cp.returncode, 0, cp.stderr)
+            self.assertRegex(cp.stdout, r"Leaks of process \d+ \(leaky\): 200,448 bytes in 13 "
+                                        r"blocks")
 
     def test_run_dir_must_be_new_or_empty(self):
         with mtt.Workdir() as d:
