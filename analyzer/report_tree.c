@@ -214,6 +214,17 @@ static int load_proc(struct proc *p, const struct mta_report_opts *o)
     p->end_code = in->end_code;
     p->exe = dup_or_null(in->exe);
     p->cmdline = dup_or_null(in->cmdline);
+    if ((in->exe && !p->exe) || (in->cmdline && !p->cmdline)) {
+        mta_model_free(&m);
+        return MTA_EXIT_INTERNAL;
+    }
+    /* names from the trace: a hostile one must not drive the terminal */
+    for (char *c = p->exe; c && *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
+    for (char *c = p->cmdline; c && *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
     p->lost_events = in->lost_events;
     int exec = in->end_state == MT_END_EXEC;
     p->exec_bytes = exec ? m.leaked_bytes : 0;
@@ -477,9 +488,23 @@ static void text_report(FILE *out, struct proc *v, size_t n, struct merged *mv, 
         fprintf(out, "\n%sNo leaks%s in any process.\n", BOLD(o), RESET(o));
 }
 
-static json_t *str_or_null(const char *s)
+/* A JSON string of s; bytes of s that are not valid UTF-8 become '?'. */
+static json_t *jstr(const char *s)
 {
-    return s ? json_string(s) : json_null();
+    if (!s)
+        return json_null();
+    json_t *j = json_string(s);
+    if (j)
+        return j;
+    char *c = strdup(s);
+    if (!c)
+        return NULL;
+    for (char *p = c; *p; p++)
+        if ((unsigned char)*p >= 0x80)
+            *p = '?';
+    j = json_string(c);
+    free(c);
+    return j;
 }
 
 static int json_report(FILE *out, struct proc *v, size_t n, struct merged *mv, size_t nm,
@@ -489,8 +514,9 @@ static int json_report(FILE *out, struct proc *v, size_t n, struct merged *mv, s
     for (size_t i = 0; i < n; i++) {
         const struct proc *p = &v[i];
         if (p->rc) {
-            json_array_append_new(procs, json_pack("{s:s,s:s,s:i}", "trace", p->path, "error",
-                                                   p->error ? p->error : "", "status", p->rc));
+            json_array_append_new(procs, json_pack("{s:o,s:o,s:i}", "trace", jstr(p->path),
+                                                   "error", jstr(p->error ? p->error : ""),
+                                                   "status", p->rc));
             continue;
         }
         json_t *pl = json_array();
@@ -499,9 +525,9 @@ static int json_report(FILE *out, struct proc *v, size_t n, struct merged *mv, s
                 "bytes", (json_int_t)p->leaks[j].bytes, "blocks", (json_int_t)p->leaks[j].blocks,
                 "allocations", (json_int_t)p->leaks[j].allocs, "frames", p->leaks[j].frames));
         json_array_append_new(procs, json_pack(
-            "{s:s,s:I,s:I,s:o,s:o,s:s,s:i,s:I,s:I,s:I,s:I,s:I,s:o}",
-            "trace", p->path, "pid", (json_int_t)p->pid, "ppid", (json_int_t)p->ppid,
-            "exe", str_or_null(p->exe), "cmdline", str_or_null(p->cmdline),
+            "{s:o,s:I,s:I,s:o,s:o,s:s,s:i,s:I,s:I,s:I,s:I,s:I,s:o}",
+            "trace", jstr(p->path), "pid", (json_int_t)p->pid, "ppid", (json_int_t)p->ppid,
+            "exe", jstr(p->exe), "cmdline", jstr(p->cmdline),
             "end_state", mta_end_state_name(p->end_state), "end_code", p->end_code,
             "lost_events", (json_int_t)p->lost_events,
             "leaked_bytes", (json_int_t)p->leaked_bytes,

@@ -278,6 +278,33 @@ class ReportSeveral(unittest.TestCase):
             ex = mtt.report(rd, "--export-json", check=False)
             self.assertEqual(ex.returncode, 1)
 
+    def test_hostile_names_and_pids_in_a_run(self):
+        """Traces are untrusted: control characters in a command line do not reach
+        the terminal, and parent links that form a cycle still print every process."""
+        with mtt.Workdir() as d:
+            cp = run(["--no-report", "--run-dir", "r", "--", mtt.prog("forker"), "1"], d)
+            self.assertEqual(cp.returncode, 0, cp.stderr)
+            files = sorted(glob.glob(os.path.join(d, "r", "*.trace")))
+            docs = [json.loads(mtt.report(f, "--export-json").stdout) for f in files]
+            a, b = docs
+            a["process"]["cmdline"] = "evil \x1b[31mred\x1b[0m \x07bell"
+            a["process"]["exe"] = "/bin/\x1b]0;title\x07x"
+            # a cycle: each the parent of the other
+            a["process"]["ppid"], b["process"]["ppid"] = b["process"]["pid"], a["process"]["pid"]
+            paths = []
+            for i, doc in enumerate(docs):
+                paths.append(os.path.join(d, f"t{i}.json"))
+                with open(paths[-1], "w") as f:
+                    json.dump(doc, f)
+            txt = mtt.report(paths[0], paths[1], "--color", "never")
+            self.assertNotIn("\x1b", txt.stdout)
+            self.assertNotIn("\x07", txt.stdout)
+            self.assertIn("evil ?[31mred?[0m ?bell", txt.stdout)
+            self.assertEqual(len(re.findall(r"\n +\d+ +\d+ +exit 0 ", txt.stdout)), 2, txt.stdout)
+            js = json.loads(mtt.report(paths[0], paths[1], "--json").stdout)
+            self.assertEqual(len(js["processes"]), 2)
+            self.assertEqual(js["leaked_bytes"], 1000)
+
 
 if __name__ == "__main__":
     mtt.main()
