@@ -278,6 +278,19 @@ class ReportSeveral(unittest.TestCase):
             ex = mtt.report(rd, "--export-json", check=False)
             self.assertEqual(ex.returncode, 1)
 
+    def test_gate_sizes(self):
+        with mtt.Workdir() as d:
+            cp = run(["--no-report", "--run-dir", "r", "--", mtt.prog("forker"), "2"], d)
+            self.assertEqual(cp.returncode, 0, cp.stderr)
+            rd = os.path.join(d, "r")  # 3,000 bytes leaked in all
+            for size, want in [("2999", 4), ("3000", 0), ("2.9K", 4), ("3KB", 0), ("3kib", 0),
+                               ("0.001M", 4), ("1G", 0), ("0x10", 1), ("1e3", 1), ("-1", 1),
+                               ("1.5", 1), ("99999999999999999999", 1), ("10Q", 1), ("", 1)]:
+                r = mtt.report(rd, "--fail-on-leaks=" + size, check=False)
+                self.assertEqual(r.returncode, want, (size, r.stderr))
+                if want == 1:
+                    self.assertIn("--fail-on-leaks wants a size", r.stderr)
+
     def test_hostile_names_and_pids_in_a_run(self):
         """Traces are untrusted: control characters in a command line do not reach
         the terminal, and parent links that form a cycle still print every process."""
