@@ -76,83 +76,9 @@ static int export_json(FILE *out, const char *path)
     return rc;
 }
 
-/* One report of one trace (the report the options chose). */
-static int single_report(FILE *out, enum mode mode, const struct mta_report_opts *o,
-                         long long fail_over, const char *path, int is_run)
-{
-    struct mta_report_opts opts = *o;
-
-    struct mta_model model;
-    struct mta_error err = {{0}, 0};
-    if (mta_model_init(&model)) {
-        fprintf(stderr, "mtrace-report: out of memory\n");
-        return MTA_EXIT_INTERNAL;
-    }
-    if (mta_model_load(&model, path, &err)) {
-        fprintf(stderr, "mtrace-report: %s\n", err.msg);
-        mta_model_free(&model);
-        return err.code ? err.code : MTA_EXIT_CORRUPT;
-    }
-    struct mta_symbolizer *sym = mta_sym_new();
-    for (size_t i = 0; i < model.n_modules; i++)
-        mta_sym_add_module(sym, &model.modules[i]);
-    switch (mode) {
-    case MODE_JSON: mta_report_json(out, &model, sym, &opts); break;
-    case MODE_SOURCES: mta_report_sources_text(out, &model, sym, &opts); break;
-    case MODE_MAPS: mta_report_maps_text(out, &model, sym, &opts); break;
-    default: mta_report_text(out, &model, sym, &opts); break;
-    }
-    int rc = MTA_EXIT_OK;
-    /* an image replaced by exec leaked nothing: the exec released its memory */
-    if (fail_over >= 0 && mta_process_leaked_bytes(&model) > (uint64_t)fail_over) {
-        fprintf(stderr, "mtrace-report: %s: %llu bytes leaked in %llu blocks (limit %lld)\n",
-                path, (unsigned long long)model.leaked_bytes,
-                (unsigned long long)model.leaked_blocks, fail_over);
-        rc = MTA_EXIT_LEAKS;
-    }
-    /* the only trace of a run ended in exec: the new image was not traced */
-    if (is_run && model.info.end_state == MT_END_EXEC && mode != MODE_JSON) {
-        fprintf(out, "\npid %llu exec'd a program that was not traced (statically linked, "
-                "setuid, or LD_PRELOAD removed from its environment): its leaks are unknown\n",
-                (unsigned long long)model.info.pid);
-        if (fail_over >= 0 && rc == MTA_EXIT_OK) {
-            fprintf(stderr, "mtrace-report: inconclusive: a process exec'd a program that was "
-                    "not traced, so its leaks are unknown\n");
-            rc = MTA_EXIT_INCONCLUSIVE;
-        }
-    }
-    mta_sym_free(sym);
-    mta_model_free(&model);
-    return rc;
-}
-
 static int run_reports(FILE *out, enum mode mode, const char *color, int to_file,
                        const struct mta_report_opts *o, long long fail_over, char **paths,
-                       size_t np, int is_run)
-{
-    struct mta_report_opts opts = *o;
-    opts.color = !strcmp(color, "always") ||
-                 (!strcmp(color, "auto") && !to_file && isatty(1) && !getenv("NO_COLOR"));
-    if (mode == MODE_EXPORT)
-        return export_json(out, paths[0]);
-    if (np == 1 && (mode != MODE_JSON || !is_run))
-        return single_report(out, mode, &opts, fail_over, paths[0], is_run);
-    if (mode == MODE_TEXT || mode == MODE_JSON)
-        return mta_report_run(out, paths, np, &opts, mode == MODE_JSON, fail_over);
-    /* --sources, --maps: the report of each trace in turn */
-    int rc = MTA_EXIT_OK;
-    for (size_t i = 0; i < np; i++) {
-        if (i)
-            fputc('\n', out);
-        fprintf(out, "==> %s <==\n", paths[i]);
-        int r = single_report(out, mode, &opts, -1, paths[i], 0);
-        if (r > rc)
-            rc = r;
-    }
-    if (rc == MTA_EXIT_OK && fail_over >= 0)
-        rc = mta_report_run(NULL, paths, np, &opts, 0, fail_over);
-    return rc;
-}
+                       size_t np, int is_run);
 
 int main(int argc, char **argv)
 {
@@ -275,5 +201,83 @@ int main(int argc, char **argv)
             rc = MTA_EXIT_IO;
     }
     mta_run_paths_free(paths, np);
+    return rc;
+}
+
+/* One report of one trace (the report the options chose). */
+static int single_report(FILE *out, enum mode mode, const struct mta_report_opts *o,
+                         long long fail_over, const char *path, int is_run)
+{
+    struct mta_report_opts opts = *o;
+
+    struct mta_model model;
+    struct mta_error err = {{0}, 0};
+    if (mta_model_init(&model)) {
+        fprintf(stderr, "mtrace-report: out of memory\n");
+        return MTA_EXIT_INTERNAL;
+    }
+    if (mta_model_load(&model, path, &err)) {
+        fprintf(stderr, "mtrace-report: %s\n", err.msg);
+        mta_model_free(&model);
+        return err.code ? err.code : MTA_EXIT_CORRUPT;
+    }
+    struct mta_symbolizer *sym = mta_sym_new();
+    for (size_t i = 0; i < model.n_modules; i++)
+        mta_sym_add_module(sym, &model.modules[i]);
+    switch (mode) {
+    case MODE_JSON: mta_report_json(out, &model, sym, &opts); break;
+    case MODE_SOURCES: mta_report_sources_text(out, &model, sym, &opts); break;
+    case MODE_MAPS: mta_report_maps_text(out, &model, sym, &opts); break;
+    default: mta_report_text(out, &model, sym, &opts); break;
+    }
+    int rc = MTA_EXIT_OK;
+    /* an image replaced by exec leaked nothing: the exec released its memory */
+    if (fail_over >= 0 && mta_process_leaked_bytes(&model) > (uint64_t)fail_over) {
+        fprintf(stderr, "mtrace-report: %s: %llu bytes leaked in %llu blocks (limit %lld)\n",
+                path, (unsigned long long)model.leaked_bytes,
+                (unsigned long long)model.leaked_blocks, fail_over);
+        rc = MTA_EXIT_LEAKS;
+    }
+    /* the only trace of a run ended in exec: the new image was not traced */
+    if (is_run && model.info.end_state == MT_END_EXEC && mode != MODE_JSON) {
+        fprintf(out, "\npid %llu exec'd a program that was not traced (statically linked, "
+                "setuid, or LD_PRELOAD removed from its environment): its leaks are unknown\n",
+                (unsigned long long)model.info.pid);
+        if (fail_over >= 0 && rc == MTA_EXIT_OK) {
+            fprintf(stderr, "mtrace-report: inconclusive: a process exec'd a program that was "
+                    "not traced, so its leaks are unknown\n");
+            rc = MTA_EXIT_INCONCLUSIVE;
+        }
+    }
+    mta_sym_free(sym);
+    mta_model_free(&model);
+    return rc;
+}
+
+static int run_reports(FILE *out, enum mode mode, const char *color, int to_file,
+                       const struct mta_report_opts *o, long long fail_over, char **paths,
+                       size_t np, int is_run)
+{
+    struct mta_report_opts opts = *o;
+    opts.color = !strcmp(color, "always") ||
+                 (!strcmp(color, "auto") && !to_file && isatty(1) && !getenv("NO_COLOR"));
+    if (mode == MODE_EXPORT)
+        return export_json(out, paths[0]);
+    if (np == 1 && (mode != MODE_JSON || !is_run))
+        return single_report(out, mode, &opts, fail_over, paths[0], is_run);
+    if (mode == MODE_TEXT || mode == MODE_JSON)
+        return mta_report_run(out, paths, np, &opts, mode == MODE_JSON, fail_over);
+    /* --sources, --maps: the report of each trace in turn */
+    int rc = MTA_EXIT_OK;
+    for (size_t i = 0; i < np; i++) {
+        if (i)
+            fputc('\n', out);
+        fprintf(out, "==> %s <==\n", paths[i]);
+        int r = single_report(out, mode, &opts, -1, paths[i], 0);
+        if (r > rc)
+            rc = r;
+    }
+    if (rc == MTA_EXIT_OK && fail_over >= 0)
+        rc = mta_report_run(NULL, paths, np, &opts, 0, fail_over);
     return rc;
 }
