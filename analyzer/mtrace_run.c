@@ -502,6 +502,11 @@ int main(int argc, char **argv)
     if (rc)
         return rc < 0 ? 0 : rc;
     const char *pat = o.name_pattern ? o.name_pattern : "%e.%p.trace";
+    int conversions = 0;
+    for (const char *c = pat; (c = strchr(c, '%')); c++)
+        conversions++;
+    if (conversions > 4)
+        return bad("-o NAME: at most 4 %%p/%%e in '%s'%s", pat, "");
     if (strchr(pat, '/'))
         return bad("-o NAME names the trace files inside the run directory; give the "
                    "directory with --run-dir, not '%s'%s", pat, "");

@@ -119,6 +119,7 @@ class RunTree(unittest.TestCase):
             (["--top", "x"], "--top wants a number"),
             (["--color", "sometimes"], "--color wants auto, always or never"),
             (["-o", "a/%p.trace"], "--run-dir"),
+            (["-o", "%e%e%e%e%e.trace"], "at most 4"),
             (["--no-report", "--fail-on-leaks"], "--no-report: there is no report for "
                                                  "--fail-on-leaks to apply to"),
             (["--export-json"], "--export-json converts one trace"),
