@@ -29,11 +29,11 @@ class Crashes(unittest.TestCase):
 
     def test_abort(self):
         text = self.check_end("abort", -signal.SIGABRT, "abort", signal.SIGABRT)
-        self.assertIn("ended by abort()", text)
+        self.assertIn("aborted (SIGABRT)", text)
 
     def test_sigsegv(self):
         text = self.check_end("segv", -signal.SIGSEGV, "signal", signal.SIGSEGV)
-        self.assertIn(f"killed by signal {signal.SIGSEGV}", text)
+        self.assertIn(f"killed by SIGSEGV (signal {signal.SIGSEGV})", text)
 
     def test_underscore_exit(self):
         text = self.check_end("_exit", 7, "_exit", 7)
