@@ -89,8 +89,9 @@ static void resolve(void)
  * for a return address into abort() on the stack above the interrupted
  * frame (abort -> raise -> pthread_kill: a few hundred bytes).  The stack is
  * read with process_vm_readv, which fails instead of faulting where a page
- * is not readable. */
-static int raised_by_abort(const siginfo_t *si, const void *ucv)
+ * is not readable, in small pieces: the handler may run on a program's
+ * small alternate signal stack. */
+__attribute__((noinline)) static int raised_by_abort(const siginfo_t *si, const void *ucv)
 {
     if (!abort_lo || si->si_code != SI_TKILL || si->si_pid != (pid_t)syscall(SYS_getpid))
         return 0;
@@ -103,25 +104,22 @@ static int raised_by_abort(const siginfo_t *si, const void *ucv)
     (void)ucv;
     return 0;
 #endif
-    enum { PAGE = 4096, WINDOW = 4096 };
-    uintptr_t words[WINDOW / sizeof(uintptr_t)];
+    enum { PIECE = 256, WINDOW = 4096 };
+    uintptr_t words[PIECE / sizeof(uintptr_t)];
     sp &= ~(uintptr_t)(sizeof(uintptr_t) - 1);
-    /* one iovec per page, so a read stops at the first unreadable page */
-    struct iovec local = {words, sizeof words}, remote[WINDOW / PAGE + 1];
-    int n = 0;
-    for (uintptr_t a = sp, end = sp + WINDOW; a < end; n++) {
-        uintptr_t next = (a & ~(uintptr_t)(PAGE - 1)) + PAGE;
-        if (next > end)
-            next = end;
-        remote[n].iov_base = (void *)a;
-        remote[n].iov_len = next - a;
+    long pid = syscall(SYS_getpid);
+    for (uintptr_t a = sp, end = sp + WINDOW; a < end;) {
+        /* a piece never crosses a page: it is read whole or not at all */
+        uintptr_t next = (a | (PIECE - 1)) + 1;
+        struct iovec local = {words, next - a}, remote = {(void *)a, next - a};
+        long got = syscall(SYS_process_vm_readv, pid, &local, 1UL, &remote, 1UL, 0UL);
+        if (got != (long)(next - a))
+            return 0;
+        for (size_t i = 0; i < (next - a) / sizeof(uintptr_t); i++)
+            if (words[i] > abort_lo && words[i] <= abort_hi)
+                return 1;
         a = next;
     }
-    long got = syscall(SYS_process_vm_readv, syscall(SYS_getpid), &local, 1UL, remote,
-                       (unsigned long)n, 0UL);
-    for (long i = 0; i < got / (long)sizeof(uintptr_t); i++)
-        if (words[i] > abort_lo && words[i] <= abort_hi)
-            return 1;
     return 0;
 }
 
