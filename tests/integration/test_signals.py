@@ -119,6 +119,17 @@ class Signals(unittest.TestCase):
                 self.assertLess(rep["process"]["duration_ns"], 2e9)
                 self.assertGreater(rep["summary"]["allocations"], 1000)
 
+    def test_kill_threads(self):
+        """Four threads allocating when kill -TERM / -SEGV / -INT arrives."""
+        for sig in (signal.SIGTERM, signal.SIGSEGV, signal.SIGINT):
+            with self.subTest(sig=sig.name):
+                plain, traced = self.both(["threads", "4", "5000"], send=sig, after=0.3)
+                self.assert_killed(traced, sig)
+                self.assertEqual(traced.out, "ready\n")
+                self.assert_end(traced.traces[0], "signal", sig, sig.name)
+                rep = mtt.report_json(traced.traces[0])
+                self.assertLess(rep["process"]["duration_ns"], 2e9)
+
     def test_core_dump_bit(self):
         """Same core-dump bit as untraced: a fault, kill -SEGV, raise(SIGQUIT)."""
         for args, send, sig in ((["null"], None, signal.SIGSEGV),

@@ -8,6 +8,8 @@
  *   sleep MS      print "ready", sleep MS ms, print "woke", exit 0
  *                 (the test kills it while it sleeps: nothing more prints)
  *   spin MS       print "ready", malloc/free pairs for MS ms, print "done"
+ *   threads N MS  N threads doing malloc/free pairs for MS ms; main prints
+ *                 "ready" once they all run, joins them, prints "done"
  *   view          SIGSEGV as the program sees it (sigaction(SIGSEGV, NULL,
  *                 &old)): before anything, after installing a handler,
  *                 after signal(SIGSEGV, SIG_DFL); then kill(getpid(),
@@ -36,6 +38,7 @@
 #undef NDEBUG /* the assert mode needs assert() in every build type */
 #include <assert.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -107,6 +110,23 @@ static void wait_child(pid_t pid)
 
 static void *volatile launder; /* keeps the compiler out of the double free */
 
+static long spin_ms;
+static volatile int started;
+
+static void *spinner(void *arg)
+{
+    uint32_t seed = (uint32_t)(uintptr_t)arg + 1;
+    __atomic_add_fetch(&started, 1, __ATOMIC_SEQ_CST);
+    uint64_t end = now_ns() + (uint64_t)spin_ms * 1000000u;
+    while (now_ns() < end)
+        for (int i = 0; i < 1000; i++) {
+            void *p = malloc(16 + xorshift32(&seed) % 500);
+            *(volatile char *)p = 1;
+            free(p);
+        }
+    return NULL;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -131,6 +151,23 @@ int main(int argc, char **argv)
                 launder = malloc(16 + xorshift32(&seed) % 500);
                 free(launder);
             }
+        say(1, "done\n");
+        return 0;
+    }
+    if (!strcmp(mode, "threads")) {
+        long n = arg_long(argc, argv, 2, 4, 1);
+        spin_ms = arg_long(argc, argv, 3, 5000, 0);
+        pthread_t th[64];
+        if (n > 64)
+            n = 64;
+        for (long i = 0; i < n; i++)
+            if (pthread_create(&th[i], NULL, spinner, (void *)(uintptr_t)i) != 0)
+                return 1;
+        while (__atomic_load_n(&started, __ATOMIC_SEQ_CST) < n)
+            sleep_ms(1);
+        say(1, "ready\n");
+        for (long i = 0; i < n; i++)
+            pthread_join(th[i], NULL);
         say(1, "done\n");
         return 0;
     }
