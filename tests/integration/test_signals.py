@@ -164,10 +164,13 @@ class Signals(unittest.TestCase):
         self.assert_end(traced.traces[0], "abort", signal.SIGABRT, "SIGABRT")
 
     def test_raise(self):
-        """raise(SIGABRT) is a signal, not abort(); so is raise(SIGTERM)."""
-        for sig in (signal.SIGABRT, signal.SIGTERM, signal.SIGHUP):
-            with self.subTest(sig=sig.name):
-                plain, traced = self.both(["raise", str(int(sig))])
+        """raise(SIGABRT) is a signal, not abort(); so is raise(SIGTERM); and
+        the same sent with sigqueue (SI_QUEUE rather than SI_TKILL)."""
+        for how, sig in (("raise", signal.SIGABRT), ("raise", signal.SIGTERM),
+                         ("raise", signal.SIGHUP), ("sigqueue", signal.SIGABRT),
+                         ("sigqueue", signal.SIGSEGV), ("sigqueue", signal.SIGFPE)):
+            with self.subTest(how=how, sig=sig.name):
+                plain, traced = self.both([how, str(int(sig))])
                 self.assert_killed(traced, sig)
                 self.assertEqual(traced.out, "")
                 self.assert_end(traced.traces[0], "signal", sig, sig.name)

@@ -29,6 +29,7 @@
  *   double-free   free(p) twice: glibc aborts (SIGABRT, status 134)
  *   assert        a failed assert(): glibc's __assert_fail aborts
  *   raise SIG     raise(SIG)
+ *   sigqueue SIG  sigqueue(getpid(), SIG, 42)
  *   null          writes through NULL: a real SIGSEGV
  */
 #ifndef _GNU_SOURCE
@@ -267,6 +268,14 @@ int main(int argc, char **argv)
         int sig = (int)arg_long(argc, argv, 2, SIGABRT, 1);
         raise(sig);
         say(1, "survived raise(%d)\n", sig);
+        return 0;
+    }
+    if (!strcmp(mode, "sigqueue")) {
+        int sig = (int)arg_long(argc, argv, 2, SIGTERM, 1);
+        union sigval v;
+        v.sival_int = 42;
+        sigqueue(getpid(), sig, v);
+        say(1, "survived sigqueue(%d)\n", sig);
         return 0;
     }
     if (!strcmp(mode, "null")) {
