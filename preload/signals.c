@@ -131,11 +131,15 @@ static int own_trace(void)
 static void on_signal(int sig, siginfo_t *si, void *ucv)
 {
     int saved = errno;
-    if (own_trace() && mt_header->end_state == MT_END_RUNNING) {
+    /* Still running (destructors and exit handlers included: ours runs
+     * last), or exit() recorded but the process not gone yet: this signal
+     * is the end.  After abort(), _exit() or exec, the end is known. */
+    uint32_t was = own_trace() ? __atomic_load_n(&mt_header->end_state, __ATOMIC_ACQUIRE)
+                               : MT_END_EXEC;
+    if (was == MT_END_RUNNING || was == MT_END_EXIT) {
         uint32_t state = sig == SIGABRT && raised_by_abort(si, ucv) ? MT_END_ABORT
                                                                    : MT_END_SIGNAL;
-        uint32_t running = MT_END_RUNNING;
-        if (__atomic_compare_exchange_n(&mt_header->end_state, &running, state, 0,
+        if (__atomic_compare_exchange_n(&mt_header->end_state, &was, state, 0,
                                         __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
             mt_header->end_code = sig;
             mt_writer_finish();

@@ -52,6 +52,11 @@ class Crashes(unittest.TestCase):
                 env = mtt.traced_env(out)
                 p = subprocess.Popen([mtt.prog("churn_log"), side], env=env,
                                      stderr=subprocess.DEVNULL)
+                # the random moment counts from the program's start, not the
+                # spawn (on a loaded machine start-up alone can take 0.3 s)
+                deadline = time.monotonic() + 30
+                while not os.path.exists(side) and time.monotonic() < deadline:
+                    time.sleep(0.005)
                 time.sleep(0.05 + rnd.random() * 0.25)
                 p.send_signal(signal.SIGKILL)
                 p.wait()

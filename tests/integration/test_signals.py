@@ -130,6 +130,14 @@ class Signals(unittest.TestCase):
                 rep = mtt.report_json(traced.traces[0])
                 self.assertLess(rep["process"]["duration_ns"], 2e9)
 
+    def test_kill_during_exit(self):
+        """main returned and a destructor hangs: the SIGTERM that ends it
+        is the end, not an exit."""
+        plain, traced = self.both(["exit-hang"], send=signal.SIGTERM)
+        self.assert_killed(traced, signal.SIGTERM)
+        self.assertEqual(traced.out, "ready\n")
+        self.assert_end(traced.traces[0], "signal", signal.SIGTERM, "SIGTERM")
+
     def test_core_dump_bit(self):
         """Same core-dump bit as untraced: a fault, kill -SEGV, raise(SIGQUIT)."""
         for args, send, sig in ((["null"], None, signal.SIGSEGV),

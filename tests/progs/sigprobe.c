@@ -31,6 +31,8 @@
  *   raise SIG     raise(SIG)
  *   sigqueue SIG  sigqueue(getpid(), SIG, 42)
  *   null          writes through NULL: a real SIGSEGV
+ *   exit-hang     main returns 0; a destructor (after the exit handlers)
+ *                 prints "ready" and sleeps 5 s (the test sends SIGTERM)
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
@@ -107,6 +109,17 @@ static void wait_child(pid_t pid)
         say(1, "child: killed by signal %d%s\n", WTERMSIG(st), WCOREDUMP(st) ? " (core)" : "");
     else
         say(1, "child: exit %d\n", WEXITSTATUS(st));
+}
+
+static int hang_at_exit;
+
+__attribute__((destructor)) static void late_destructor(void)
+{
+    if (!hang_at_exit)
+        return;
+    say(1, "ready\n");
+    sleep_ms(5000);
+    say(1, "woke\n");
 }
 
 static void *volatile launder; /* keeps the compiler out of the double free */
@@ -276,6 +289,10 @@ int main(int argc, char **argv)
         v.sival_int = 42;
         sigqueue(getpid(), sig, v);
         say(1, "survived sigqueue(%d)\n", sig);
+        return 0;
+    }
+    if (!strcmp(mode, "exit-hang")) {
+        hang_at_exit = 1;
         return 0;
     }
     if (!strcmp(mode, "null")) {
