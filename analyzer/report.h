@@ -22,6 +22,8 @@ unsigned mta_stack_frames(struct mta_symbolizer *sym, const struct mta_model *m,
 /* Site indexes with leaks, largest leaked bytes first; caller frees. */
 uint32_t *mta_leak_order(const struct mta_model *m, size_t *count);
 const char *mta_end_state_name(uint32_t state);
+/* "SIGTERM" for 15; NULL if the number has no name. */
+const char *mta_signal_name(int sig);
 const char *mta_source_name(unsigned source);
 const char *mta_cause_name(unsigned cause);
 const char *mta_map_op_name(unsigned op);

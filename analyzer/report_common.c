@@ -17,6 +17,19 @@ const char *mta_end_state_name(uint32_t s)
     }
 }
 
+/* Linux's names (the trace's numbers are Linux's, whatever host reads it);
+ * NULL for a number without one. */
+const char *mta_signal_name(int sig)
+{
+    static const char *names[] = {
+        NULL, "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS",
+        "SIGFPE", "SIGKILL", "SIGUSR1", "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM",
+        "SIGTERM", "SIGSTKFLT", "SIGCHLD", "SIGCONT", "SIGSTOP", "SIGTSTP", "SIGTTIN",
+        "SIGTTOU", "SIGURG", "SIGXCPU", "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH",
+        "SIGIO", "SIGPWR", "SIGSYS"};
+    return sig > 0 && sig < (int)(sizeof names / sizeof names[0]) ? names[sig] : NULL;
+}
+
 const char *mta_source_name(unsigned s)
 {
     static const char *names[] = {"unknown", "brk", "arena", "mmap"};

@@ -40,11 +40,13 @@ json_t *mta_json_frames(struct mta_symbolizer *sym, const struct mta_model *m, u
 static json_t *process_json(const struct mta_model *m)
 {
     const struct mta_trace_info *in = &m->info;
-    return json_pack("{s:I,s:I,s:o,s:o,s:o,s:s,s:i,s:I,s:I,s:I,s:b,s:I,s:I}",
+    int signaled = in->end_state == MT_END_SIGNAL || in->end_state == MT_END_ABORT;
+    return json_pack("{s:I,s:I,s:o,s:o,s:o,s:s,s:i,s:o,s:I,s:I,s:I,s:b,s:I,s:I}",
         "pid", (json_int_t)in->pid, "ppid", (json_int_t)in->ppid,
         "cmdline", str_or_null(in->cmdline), "exe", str_or_null(in->exe),
         "tunables", str_or_null(in->tunables),
         "end_state", mta_end_state_name(in->end_state), "end_code", in->end_code,
+        "end_signal", str_or_null(signaled ? mta_signal_name(in->end_code) : NULL),
         "duration_ns", (json_int_t)in->duration_ns, "lost_events", (json_int_t)in->lost_events,
         "tracer_allocations", (json_int_t)in->self_allocs,
         "finished", in->end_state != MT_END_RUNNING,

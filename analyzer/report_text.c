@@ -38,12 +38,16 @@ static void print_header(FILE *out, const struct mta_model *m, const struct mta_
     switch (in->end_state) {
     case MT_END_EXIT: fprintf(out, "exited with status %d\n", in->end_code); break;
     case MT_END_EXEC: fprintf(out, "replaced by exec() (the new image has its own trace)\n"); break;
-    case MT_END_ABORT: fprintf(out, "%sended by abort()%s\n", RED(o), RESET(o)); break;
+    case MT_END_ABORT: fprintf(out, "%saborted (SIGABRT)%s\n", RED(o), RESET(o)); break;
     case MT_END_UNDERSCORE_EXIT:
         fprintf(out, "ended by _exit(%d) (no exit handlers ran)\n", in->end_code);
         break;
     case MT_END_SIGNAL:
-        fprintf(out, "%skilled by signal %d%s\n", RED(o), in->end_code, RESET(o));
+        if (mta_signal_name(in->end_code))
+            fprintf(out, "%skilled by %s (signal %d)%s\n", RED(o), mta_signal_name(in->end_code),
+                    in->end_code, RESET(o));
+        else
+            fprintf(out, "%skilled by signal %d%s\n", RED(o), in->end_code, RESET(o));
         break;
     default:
         fprintf(out, "%sdid not finish%s: no exit was recorded (killed with SIGKILL, crashed, "

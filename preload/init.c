@@ -1,6 +1,6 @@
 /* Start-up, shut-down and process life cycle: resolving the real functions,
  * opening the trace, fork (the child gets its own trace), exec (the trace
- * says the image was replaced), exit, abort and fatal signals. */
+ * says the image was replaced), exit and abort (fatal signals: signals.c). */
 #include <dlfcn.h>
 #include <link.h>
 #include <signal.h>
@@ -84,37 +84,6 @@ static void on_exit_handler(int status, void *arg)
     mt_finalize(MT_END_EXIT, status);
 }
 
-static void fatal_signal(int sig, siginfo_t *si, void *uc)
-{
-    (void)si;
-    (void)uc;
-    if (own_trace() && mt_header->end_state == MT_END_RUNNING) {
-        mt_header->end_state = MT_END_SIGNAL;
-        mt_header->end_code = sig;
-        mt_writer_finish();
-    }
-    /* Back to the default action; returning re-executes the faulting
-     * instruction, which now kills the process as it would have. */
-    signal(sig, SIG_DFL);
-}
-
-/* Notes a crash in the trace, but only where the program left the default
- * action (a program's own handler always wins). */
-static void watch_fatal_signals(void)
-{
-    static const int sigs[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE};
-    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
-        struct sigaction old;
-        if (sigaction(sigs[i], NULL, &old) || old.sa_handler != SIG_DFL)
-            continue;
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_sigaction = fatal_signal;
-        sa.sa_flags = SA_SIGINFO | SA_NODEFER;
-        sigaction(sigs[i], &sa, NULL);
-    }
-}
-
 void mt_init(void)
 {
     int expected = MT_OFF;
@@ -142,7 +111,7 @@ void mt_init(void)
     if (ok) {
         mt_header->initial_brk = mt_heap_current_brk();
         on_exit(on_exit_handler, NULL);
-        watch_fatal_signals();
+        mt_signals_watch();
     }
     mt_internal_end(&in);
     mt_state = ok ? MT_ON : MT_INERT;

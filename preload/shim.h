@@ -84,6 +84,10 @@ void mt_finalize(uint32_t end_state, int code) MT_HIDDEN;
 int mt_fork_child_pending(void) MT_HIDDEN;
 void mt_after_fork_child(void) MT_HIDDEN;
 
+/* ---- default-terminating signals (signals.c) ---- */
+/* Stands in for SIG_DFL to record the end state (mt_init, tracing on). */
+void mt_signals_watch(void) MT_HIDDEN;
+
 /* ---- internal sections and the fork gate (gate.c) ---- */
 struct mt_internal {
     uint64_t old_mask;
