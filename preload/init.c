@@ -20,6 +20,7 @@
 
 struct mt_real mt_real;
 volatile int mt_state;
+volatile int mt_quiet;
 uint64_t mt_generation = 1;
 
 void mt_threads_init(void) MT_HIDDEN;
@@ -52,6 +53,14 @@ static void resolve_real(void)
     RESOLVE(brk, "brk");
     RESOLVE(sbrk, "sbrk");
     RESOLVE(mallopt, "mallopt");
+    RESOLVE(close, "close");
+    RESOLVE(close_range, "close_range");
+    RESOLVE(closefrom, "closefrom");
+    RESOLVE(dup2, "dup2");
+    RESOLVE(dup3, "dup3");
+    RESOLVE(pipe, "pipe");
+    RESOLVE(pipe2, "pipe2");
+    RESOLVE(prctl, "prctl");
 }
 
 /* Writes the records that describe the process: command line, modules,
@@ -174,6 +183,25 @@ void mt_finalize(uint32_t end_state, int code)
         mt_header->end_code = code;
     }
     mt_writer_finish();
+}
+
+/* The program is about to install a seccomp filter, after which any system
+ * call the filter does not allow kills the process.  Finish the trace while
+ * calls still work, then make none: the shim passes every call through
+ * (MT_INERT) and skips its own bookkeeping (mt_quiet), in every thread. */
+void mt_before_seccomp(void)
+{
+    if (mt_quiet)
+        return;
+    if (own_trace()) {
+        if (mt_writer_stop(MT_STOP_SECCOMP, 0))
+            mt_warn("the program installs a seccomp filter, which could forbid the tracer's "
+                    "own system calls: tracing stops here; the trace holds the events "
+                    "before it");
+        mt_writer_finish();
+    }
+    mt_state = MT_INERT;
+    __atomic_store_n(&mt_quiet, 1, __ATOMIC_SEQ_CST);
 }
 
 /* ---- fork ---- */
