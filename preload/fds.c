@@ -31,6 +31,9 @@
 static struct slot {
     int fd1;         /* fd + 1; 0: free (read without the lock) */
     int *where;      /* the owner's copy of the number, or NULL */
+    int lost;        /* closed behind our back, the number given up to the
+                        program: its owner may still close it (libunwind
+                        does, to reopen its pipe); that close must fail */
     uint64_t dev, ino;
 } slots[SLOTS];
 static mt_spin lock;
@@ -91,12 +94,16 @@ int mt_fd_adopt(int fd, int *where)
         *where = fd;
     uint64_t dev = 0, ino = 0;
     identify(fd, &dev, &ino);
+    for (int i = 0; where && i < SLOTS; i++) /* the owner's lost one is replaced */
+        if (__atomic_load_n(&slots[i].lost, __ATOMIC_ACQUIRE) && slots[i].where == where)
+            mt_fd_forget(__atomic_load_n(&slots[i].fd1, __ATOMIC_ACQUIRE) - 1);
     for (int i = 0; i < SLOTS; i++) {
         int expected = 0;
         if (__atomic_load_n(&slots[i].fd1, __ATOMIC_RELAXED) == 0 &&
             __atomic_compare_exchange_n(&slots[i].fd1, &expected, -1, 0, __ATOMIC_ACQ_REL,
                                         __ATOMIC_RELAXED)) {
             slots[i].where = where;
+            slots[i].lost = 0;
             slots[i].dev = dev;
             slots[i].ino = ino;
             __atomic_store_n(&slots[i].fd1, fd + 1, __ATOMIC_RELEASE);
@@ -111,9 +118,25 @@ int mt_fd_owned(int fd)
     if (fd < 0)
         return 0;
     for (int i = 0; i < SLOTS; i++)
+        if (MT_UNLIKELY(__atomic_load_n(&slots[i].fd1, __ATOMIC_ACQUIRE) == fd + 1) &&
+            !__atomic_load_n(&slots[i].lost, __ATOMIC_ACQUIRE))
+            return 1;
+    return 0;
+}
+
+int mt_fd_known(int fd)
+{
+    for (int i = 0; fd >= 0 && i < SLOTS; i++)
         if (MT_UNLIKELY(__atomic_load_n(&slots[i].fd1, __ATOMIC_ACQUIRE) == fd + 1))
             return 1;
     return 0;
+}
+
+void mt_fd_mark_lost(int fd)
+{
+    for (int i = 0; fd >= 0 && i < SLOTS; i++)
+        if (__atomic_load_n(&slots[i].fd1, __ATOMIC_ACQUIRE) == fd + 1)
+            __atomic_store_n(&slots[i].lost, 1, __ATOMIC_RELEASE);
 }
 
 int mt_fd_owned_in(unsigned lo, unsigned hi, unsigned *first)
@@ -121,7 +144,7 @@ int mt_fd_owned_in(unsigned lo, unsigned hi, unsigned *first)
     int found = 0;
     for (int i = 0; i < SLOTS; i++) {
         int f1 = __atomic_load_n(&slots[i].fd1, __ATOMIC_ACQUIRE);
-        if (f1 > 0 && (unsigned)(f1 - 1) >= lo && (unsigned)(f1 - 1) <= hi &&
+        if (f1 > 0 && !__atomic_load_n(&slots[i].lost, __ATOMIC_ACQUIRE) && (unsigned)(f1 - 1) >= lo && (unsigned)(f1 - 1) <= hi &&
             (!found || (unsigned)(f1 - 1) < *first)) {
             *first = (unsigned)(f1 - 1);
             found = 1;
@@ -155,7 +178,7 @@ int mt_fd_intact(int fd)
         return 0;
     for (int i = 0; i < SLOTS; i++)
         if (__atomic_load_n(&slots[i].fd1, __ATOMIC_ACQUIRE) == fd + 1)
-            return slots[i].dev == dev && slots[i].ino == ino;
+            return !slots[i].lost && slots[i].dev == dev && slots[i].ino == ino;
     return 0; /* not one of ours */
 }
 

@@ -44,6 +44,28 @@ static long set_errno(long r)
  * no such function: the caller then makes the system call itself. */
 #define REAL(f) (MT_LIKELY(mt_real.f) ? mt_real.f : (mt_init(), mt_real.f))
 
+/* One of ours that a raw system call closed (and the program may have
+ * reused) is the program's again: mark it lost, so the hooks leave it be and
+ * the writer stops.  One fstat, only when the program names one of ours. */
+static int still_ours(int fd)
+{
+    if (mt_quiet || mt_fd_intact(fd))
+        return 1;
+    mt_fd_mark_lost(fd);
+    return 0;
+}
+
+static int owned_in(unsigned lo, unsigned hi, unsigned *first)
+{
+    unsigned f;
+    while (mt_fd_owned_in(lo, hi, &f))
+        if (still_ours((int)f)) {
+            *first = f;
+            return 1;
+        }
+    return 0;
+}
+
 static int real_close(int fd)
 {
     int (*f)(int) = REAL(close);
@@ -59,12 +81,13 @@ static int real_close_range(unsigned lo, unsigned hi, int flags)
 
 int close(int fd)
 {
-    if (MT_LIKELY(!mt_fd_owned(fd)))
-        return real_close(fd);
-    if (mt_tls_internal && !mt_quiet) {
-        /* the shim's own work: libunwind closing its pipe to reopen it */
+    if (MT_UNLIKELY(mt_tls_internal) && !mt_quiet && mt_fd_known(fd)) {
+        /* the shim's own work: libunwind closing its pipe to reopen it;
+         * never a number the program has taken over */
         return (int)set_errno(mt_fd_close_own(fd));
     }
+    if (MT_LIKELY(!mt_fd_owned(fd)) || !still_ours(fd))
+        return real_close(fd);
     errno = EBADF; /* the program never had this number */
     return -1;
 }
@@ -76,7 +99,7 @@ static int close_range_around(unsigned lo, unsigned hi, int flags)
     int rc = 0, err = 0;
     for (;;) {
         unsigned ours;
-        int found = mt_fd_owned_in(lo, hi, &ours);
+        int found = owned_in(lo, hi, &ours);
         unsigned end = found ? ours - 1 : hi;
         if (!found || ours > lo) {
             if (real_close_range(lo, end, flags) != 0 && !rc) {
@@ -95,7 +118,7 @@ static int close_range_around(unsigned lo, unsigned hi, int flags)
 
 int close_range(unsigned lo, unsigned hi, int flags)
 {
-    if (MT_LIKELY(lo > hi || !mt_fd_owned_in(lo, hi, &(unsigned){0})))
+    if (MT_LIKELY(lo > hi || !owned_in(lo, hi, &(unsigned){0})))
         return real_close_range(lo, hi, flags);
     return close_range_around(lo, hi, flags);
 }
@@ -104,7 +127,7 @@ void closefrom(int low)
 {
     unsigned lo = low < 0 ? 0 : (unsigned)low, first;
     void (*f)(int) = REAL(closefrom);
-    if (MT_LIKELY(!mt_fd_owned_in(lo, UINT_MAX, &first))) {
+    if (MT_LIKELY(!owned_in(lo, UINT_MAX, &first))) {
         if (f) {
             f(low);
             return;
@@ -115,7 +138,7 @@ void closefrom(int low)
     /* The gaps below our highest one are short (ours sit below 1024): close
      * them one by one where close_range is missing. */
     unsigned last = first;
-    while (last < UINT_MAX && mt_fd_owned_in(last + 1, UINT_MAX, &last))
+    while (last < UINT_MAX && owned_in(last + 1, UINT_MAX, &last))
         ;
     int saved = errno;
     if (close_range_around(lo, last, 0) != 0)
@@ -133,7 +156,7 @@ void closefrom(int low)
  * lock keeps the writer from using the old number meanwhile). */
 static int dup_onto(int old, int new, int flags, int three)
 {
-    if (mt_fd_owned(old)) {
+    if (mt_fd_owned(old) && still_ours(old)) {
         errno = EBADF;
         return -1;
     }
@@ -144,7 +167,7 @@ static int dup_onto(int old, int new, int flags, int three)
                  : (int)set_errno(mt_raw_syscall(SYS_dup3, old, new, flags, 0, 0, 0))) \
            : (f2 ? f2(old, new)                                                     \
                  : (int)set_errno(mt_raw_syscall(SYS_dup2, old, new, 0, 0, 0, 0))))
-    if (MT_LIKELY(!mt_fd_owned(new)))
+    if (MT_LIKELY(!mt_fd_owned(new)) || !still_ours(new))
         return CALL_REAL();
     if (old == new) { /* dup2(x, x) checks x only; dup3 refuses */
         errno = three ? EINVAL : EBADF;
@@ -160,7 +183,8 @@ static int dup_onto(int old, int new, int flags, int three)
     mt_internal_begin(&in);
     int locked = mt_fd_lock() == 0;
     if (locked && mt_fd_owned(new) && mt_fd_move_away(new) != 0)
-        mt_fd_forget(new); /* nowhere to go: the writer will find it lost */
+        mt_fd_mark_lost(new); /* closed behind our back (or no room): the
+                                 number is the program's; the writer stops */
     int r = CALL_REAL();
     int err = errno;
     if (locked)
@@ -233,11 +257,11 @@ long syscall(long nr, ...)
     va_end(ap);
     switch (nr) {
     case SYS_close:
-        if (mt_fd_owned((int)a))
+        if (mt_fd_known((int)a))
             return close((int)a);
         break;
     case SYS_close_range:
-        if ((unsigned)a <= (unsigned)b && mt_fd_owned_in((unsigned)a, (unsigned)b, &(unsigned){0}))
+        if ((unsigned)a <= (unsigned)b && owned_in((unsigned)a, (unsigned)b, &(unsigned){0}))
             return close_range_around((unsigned)a, (unsigned)b, (int)c);
         break;
     case SYS_dup2:

@@ -195,28 +195,6 @@ uint64_t mt_ns_now(void) MT_HIDDEN;
 static inline uint64_t mt_ticks(void) { return __rdtsc(); }
 #else
 static inline uint64_t mt_ticks(void) { return mt_ns_now(); }
-/* ---- the shim's own file descriptors (fds.c) ---- */
-/* Moves fd to the high range (close-on-exec), lists it as ours and stores
- * the new number in *where (may be NULL); the number. */
-int mt_fd_adopt(int fd, int *where) MT_HIDDEN;
-int mt_fd_owned(int fd) MT_HIDDEN;
-/* The lowest of ours in [lo, hi] into *first; 0 if none. */
-int mt_fd_owned_in(unsigned lo, unsigned hi, unsigned *first) MT_HIDDEN;
-void mt_fd_forget(int fd) MT_HIDDEN;
-/* fd is ours and still the file we opened (not closed behind our back). */
-int mt_fd_intact(int fd) MT_HIDDEN;
-/* Closes one of ours (forgets it); -EBADF if it is no longer ours. */
-int mt_fd_close_own(int fd) MT_HIDDEN;
-/* The slot lock, held around a use of ours that a move must not overlap
- * (growing the trace file) and around a move. */
-int mt_fd_lock(void) MT_HIDDEN;
-void mt_fd_unlock(void) MT_HIDDEN;
-/* With the lock held: gives one of ours another high number (dup2 onto it). */
-int mt_fd_move_away(int fd) MT_HIDDEN;
-/* Stops recording before a seccomp filter is installed (hooks_fd.c calls it;
- * init.c). */
-void mt_before_seccomp(void) MT_HIDDEN;
-
 #endif
 
 /* The timestamp of an event.  A clock read costs ~15 ns here; while only one
@@ -300,11 +278,11 @@ size_t mt_os_own_list(char *buf, size_t cap) MT_HIDDEN;
 #define MT_OS_OWN_MAX 1024
 #define MT_OS_OWN_LIST_MAX (MT_OS_OWN_MAX * 35)
 
-/* A tiny spinlock for cold paths (chunk file growth, thread free list). */
 /* A system call made directly (not through glibc's interposed syscall());
  * returns -errno on failure. */
 long mt_raw_syscall(long nr, long a, long b, long c, long d, long e, long f) MT_HIDDEN;
 
+/* A tiny spinlock for cold paths (chunk file growth, thread free list). */
 typedef struct { volatile int owner; } mt_spin;
 int mt_spin_lock(mt_spin *l) MT_HIDDEN;   /* -1 if this thread holds it */
 void mt_spin_unlock(mt_spin *l) MT_HIDDEN;
@@ -318,6 +296,10 @@ int mt_fd_owned(int fd) MT_HIDDEN;
 /* The lowest of ours in [lo, hi] into *first; 0 if none. */
 int mt_fd_owned_in(unsigned lo, unsigned hi, unsigned *first) MT_HIDDEN;
 void mt_fd_forget(int fd) MT_HIDDEN;
+/* Ours, or ours once and lost (mt_fd_mark_lost): only the shim's own work
+ * may still try to close it, and that must fail. */
+int mt_fd_known(int fd) MT_HIDDEN;
+void mt_fd_mark_lost(int fd) MT_HIDDEN;
 /* fd is ours and still the file we opened (not closed behind our back). */
 int mt_fd_intact(int fd) MT_HIDDEN;
 /* Closes one of ours (forgets it); -EBADF if it is no longer ours. */
