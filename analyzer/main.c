@@ -40,7 +40,8 @@ static void usage(FILE *out)
         "  --version, --help\n"
         "\n"
         "exit status: 0 report printed; 1 bad command line; 2 cannot read the input;\n"
-        "3 the input is not a valid trace; 4 leaks above --fail-on-leaks; 5 internal error\n");
+        "3 the input is not a valid trace; 4 leaks above --fail-on-leaks; 5 internal error;\n"
+        "6 --fail-on-leaks cannot decide (another allocator served malloc)\n");
 }
 
 enum mode { MODE_TEXT, MODE_JSON, MODE_SOURCES, MODE_MAPS, MODE_EXPORT };
@@ -169,6 +170,10 @@ int main(int argc, char **argv)
                 path, (unsigned long long)model.leaked_bytes,
                 (unsigned long long)model.leaked_blocks, fail_over);
         rc = MTA_EXIT_LEAKS;
+    } else if (fail_over >= 0 && model.info.foreign_allocator) {
+        fprintf(stderr, "mtrace-report: %s: inconclusive: malloc was %s's, not mtrace's; "
+                "no allocation was traced\n", path, model.info.foreign_allocator);
+        rc = MTA_EXIT_INCONCLUSIVE;
     }
     if (fflush(stdout) != 0)
         rc = MTA_EXIT_IO;

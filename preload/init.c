@@ -147,6 +147,11 @@ void mt_init(void)
     mt_threads_init();
     mt_unwind_init();
     mt_heap_init();
+    const char *foreign = mt_foreign_allocator();
+    if (foreign)
+        mt_warn("malloc in this process is %s's, not mtrace's (preloaded before "
+                "libmtrace.so, or the program's own): no allocation can be traced, and "
+                "the report says so; put libmtrace.so first in LD_PRELOAD", foreign);
     int ok = mt_writer_open() == 0;
     if (ok) {
         mt_header->initial_brk = mt_heap_current_brk();

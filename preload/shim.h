@@ -266,6 +266,9 @@ void mt_check_modules(struct mt_thread *t) MT_HIDDEN;
 /* Writes the module records last written (after fork, when the loader's
  * list cannot be walked). */
 void mt_write_cached_modules(struct mt_thread *t) MT_HIDDEN;
+/* The path of the object whose malloc the program calls if it is not
+ * libmtrace.so's (MT_INFO_FOREIGN_ALLOCATOR), else NULL. */
+const char *mt_foreign_allocator(void) MT_HIDDEN;
 /* Threads in the process (/proc/self/stat), 0 if unknown. */
 unsigned mt_proc_thread_count(void) MT_HIDDEN;
 
