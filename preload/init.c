@@ -198,6 +198,8 @@ void mt_before_seccomp(void)
 {
     if (mt_quiet)
         return;
+    if (mt_state == MT_OFF)
+        mt_init(); /* the real functions, while system calls still work */
     if (own_trace()) {
         if (mt_writer_stop(MT_STOP_SECCOMP, 0))
             mt_warn("the program installs a seccomp filter, which could forbid the tracer's "
