@@ -207,6 +207,22 @@ int mt_fd_move_away(int fd)
     return rc;
 }
 
+void mt_fd_check_others(const int *except)
+{
+    for (int i = 0; i < SLOTS; i++) {
+        int f1 = __atomic_load_n(&slots[i].fd1, __ATOMIC_ACQUIRE);
+        int *where = slots[i].where;
+        if (f1 <= 0 || where == except || slots[i].lost || mt_fd_intact(f1 - 1))
+            continue;
+        /* Lost behind our back: its owner (libunwind) must stop using the
+         * number, which may be the program's now.  With -1 in its copy,
+         * libunwind's next read fails and it opens a new pipe (ours again). */
+        __atomic_store_n(&slots[i].lost, 1, __ATOMIC_RELEASE);
+        if (where)
+            __atomic_store_n(where, -1, __ATOMIC_RELEASE);
+    }
+}
+
 int mt_fd_lock(void)
 {
     return mt_spin_lock(&lock);

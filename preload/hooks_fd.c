@@ -128,12 +128,11 @@ void closefrom(int low)
     unsigned lo = low < 0 ? 0 : (unsigned)low, first;
     void (*f)(int) = REAL(closefrom);
     if (MT_LIKELY(!owned_in(lo, UINT_MAX, &first))) {
-        if (f) {
+        if (f)
             f(low);
-            return;
-        }
-        if (real_close_range(lo, UINT_MAX, 0) == 0)
-            return;
+        else /* a libc without closefrom */
+            real_close_range(lo, UINT_MAX, 0);
+        return;
     }
     /* The gaps below our highest one are short (ours sit below 1024): close
      * them one by one where close_range is missing. */

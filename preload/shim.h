@@ -303,6 +303,9 @@ void mt_fd_forget(int fd) MT_HIDDEN;
  * may still try to close it, and that must fail. */
 int mt_fd_known(int fd) MT_HIDDEN;
 void mt_fd_mark_lost(int fd) MT_HIDDEN;
+/* Checks every one of ours but *except's: one closed behind our back is
+ * marked lost and its owner's copy of the number set to -1. */
+void mt_fd_check_others(const int *except) MT_HIDDEN;
 /* fd is ours and still the file we opened (not closed behind our back). */
 int mt_fd_intact(int fd) MT_HIDDEN;
 /* Closes one of ours (forgets it); -EBADF if it is no longer ours. */

@@ -131,6 +131,7 @@ static int create_file(void)
  * slot lock held (fds.c), so a dup2 cannot move the descriptor meanwhile. */
 static int fd_still_ours(void)
 {
+    mt_fd_check_others(&w.fd); /* libunwind's pipe too */
     if (mt_fd_intact(w.fd))
         return 1;
     if (mt_writer_stop(MT_STOP_FD_LOST, EBADF))
