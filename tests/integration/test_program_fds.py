@@ -92,7 +92,7 @@ class ProgramFds(unittest.TestCase):
         return traced[2][0]
 
     def test_tracer_fds_are_out_of_reach(self):
-        for mode in ("close", "syscall", "closefrom", "range", "dup2"):
+        for mode in ("close", "syscall", "closefrom", "range", "dup2", "dup3"):
             with self.subTest(mode=mode):
                 stop, rep, stderr = self.check_mode(mode)
                 self.assertEqual(stop[0], 0, stderr)

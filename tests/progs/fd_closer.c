@@ -10,6 +10,7 @@
  *     range      close_range(3, ~0U, 0)
  *     dup2       dup2(file, fd) onto every fd >= 3 in /proc/self/fd that is
  *                not its own, then close(fd) of each (the trace's among them)
+ *     dup3       the same with dup3(file, fd, O_CLOEXEC)
  *     raw        close 3..1023 with an inline system call (no glibc), then
  *                fill 1000..1023 with F_DUPFD copies of its own file: the
  *                numbers the tracer had are the program's now
@@ -59,7 +60,7 @@ int main(int argc, char **argv)
     } else if (!strcmp(mode, "range")) {
         if (close_range(3, ~0U, 0) != 0)
             say(1, "close_range failed: %s\n", strerror(errno));
-    } else if (!strcmp(mode, "dup2")) {
+    } else if (!strcmp(mode, "dup2") || !strcmp(mode, "dup3")) {
         int mine = open("mine.txt", O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         int targets[64], n = 0;
         DIR *d = opendir("/proc/self/fd");
@@ -72,7 +73,9 @@ int main(int argc, char **argv)
         if (d)
             closedir(d);
         for (int i = 0; i < n; i++) {
-            if (dup2(mine, targets[i]) != targets[i])
+            int r = mode[3] == '2' ? dup2(mine, targets[i])
+                                   : dup3(mine, targets[i], O_CLOEXEC);
+            if (r != targets[i])
                 say(1, "dup2 onto %d failed: %s\n", targets[i], strerror(errno));
             else if (close(targets[i]) != 0)
                 say(1, "close of %d failed: %s\n", targets[i], strerror(errno));
