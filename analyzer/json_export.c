@@ -504,6 +504,10 @@ static void x_done(void *ctx, const struct mta_trace_info *info)
         fputs(",\n    \"tunables\": ", o);
         put_cstr(o, info->tunables);
     }
+    if (info->foreign_allocator) {
+        fputs(",\n    \"foreign_allocator\": ", o);
+        put_cstr(o, info->foreign_allocator);
+    }
     if (info->own_memory) {
         fputs(",\n    \"own_memory\": ", o);
         put_cstr(o, info->own_memory);

@@ -49,7 +49,8 @@ static void usage(FILE *out)
         "\n"
         "exit status: 0 report printed; 1 bad command line; 2 cannot read the input;\n"
         "3 the input is not a valid trace; 4 leaks above --fail-on-leaks; 5 internal error;\n"
-        "6 inconclusive: a process of the run exec'd a program that was not traced\n");
+        "6 inconclusive: --fail-on-leaks cannot decide (another allocator served malloc,\n"
+        "  or a process of the run exec'd a program that was not traced)\n");
 }
 
 enum mode { MODE_TEXT = MTA_MODE_TEXT, MODE_JSON = MTA_MODE_JSON, MODE_SOURCES = MTA_MODE_SOURCES,
@@ -237,6 +238,10 @@ static int single_report(FILE *out, enum mode mode, const struct mta_report_opts
                 path, (unsigned long long)model.leaked_bytes,
                 (unsigned long long)model.leaked_blocks, fail_over);
         rc = MTA_EXIT_LEAKS;
+    } else if (fail_over >= 0 && model.info.foreign_allocator) {
+        fprintf(stderr, "mtrace-report: %s: inconclusive: malloc was %s's, not mtrace's; "
+                "no allocation was traced\n", path, model.info.foreign_allocator);
+        rc = MTA_EXIT_INCONCLUSIVE;
     }
     /* the only trace of a run ended in exec: the new image was not traced */
     if (is_run && model.info.end_state == MT_END_EXEC && mode != MODE_JSON) {

@@ -41,7 +41,7 @@ static json_t *process_json(const struct mta_model *m)
 {
     const struct mta_trace_info *in = &m->info;
     int signaled = in->end_state == MT_END_SIGNAL || in->end_state == MT_END_ABORT;
-    return json_pack("{s:I,s:I,s:o,s:o,s:o,s:s,s:i,s:o,s:I,s:I,s:I,s:b,s:I,s:I}",
+    return json_pack("{s:I,s:I,s:o,s:o,s:o,s:s,s:i,s:o,s:I,s:I,s:I,s:b,s:I,s:I,s:o}",
         "pid", (json_int_t)in->pid, "ppid", (json_int_t)in->ppid,
         "cmdline", str_or_null(in->cmdline), "exe", str_or_null(in->exe),
         "tunables", str_or_null(in->tunables),
@@ -51,7 +51,8 @@ static json_t *process_json(const struct mta_model *m)
         "tracer_allocations", (json_int_t)in->self_allocs,
         "finished", in->end_state != MT_END_RUNNING,
         "ring_bytes", (json_int_t)in->ring_bytes,
-        "window_start_ns", (json_int_t)in->window_start_ns);
+        "window_start_ns", (json_int_t)in->window_start_ns,
+        "foreign_allocator", str_or_null(in->foreign_allocator));
 }
 
 static json_t *summary_json(const struct mta_model *m)

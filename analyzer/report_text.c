@@ -54,6 +54,11 @@ static void print_header(FILE *out, const struct mta_model *m, const struct mta_
                 "or still running); the report covers every event committed before that\n",
                 RED(o), RESET(o));
     }
+    if (in->foreign_allocator)
+        fprintf(out, "  %snot traced%s: malloc in this process was %s's, not mtrace's (it was "
+                "preloaded before libmtrace.so, or is the program's own); no allocation "
+                "passed through mtrace, so the figures below say nothing about leaks\n",
+                RED(o), RESET(o), in->foreign_allocator);
     fprintf(out, "  trace: %s, %s of records, %s events\n",
             m->source_path ? m->source_path : "?", mta_human_bytes(b1, sizeof b1, in->record_bytes),
             mta_commas(b2, sizeof b2, m->events));

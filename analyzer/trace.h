@@ -62,6 +62,8 @@ struct mta_trace_info {
     char *exe;
     char *tunables;
     char *own_memory;       /* "START-END\n" lines: the tracer's own mappings */
+    char *foreign_allocator; /* the object whose malloc the program called, when
+                                not mtrace's: nothing was traced (NULL: ours) */
     uint64_t file_bytes;    /* size of the input */
     uint64_t record_bytes;  /* bytes of records actually used */
     uint64_t chunks;

@@ -172,7 +172,9 @@ static int decode_next(struct reader *r, struct cursor *c)
             char **slot = kind == MT_INFO_CMDLINE ? &r->info.cmdline
                           : kind == MT_INFO_EXE ? &r->info.exe
                           : kind == MT_INFO_TUNABLES ? &r->info.tunables
-                          : kind == MT_INFO_OWN_MEMORY ? &r->info.own_memory : NULL;
+                          : kind == MT_INFO_OWN_MEMORY ? &r->info.own_memory
+                          : kind == MT_INFO_FOREIGN_ALLOCATOR ? &r->info.foreign_allocator
+                                                              : NULL;
             if (slot && !*slot) {
                 *slot = dup_text(p, (size_t)len, kind == MT_INFO_CMDLINE);
                 if (*slot && r->sink->info) /* e.g. tunables, before the events */
@@ -741,6 +743,7 @@ static int read_binary(struct reader *r)
     free(r->info.exe);
     free(r->info.tunables);
     free(r->info.own_memory);
+    free(r->info.foreign_allocator);
     return rc;
 }
 

@@ -40,7 +40,10 @@ void mt_internal_begin(struct mt_internal *s)
 {
     uint64_t m = held_signals();
     s->old_mask = 0;
-    s->masked = syscall(SYS_rt_sigprocmask, SIG_BLOCK, &m, &s->old_mask, sizeof m) == 0;
+    /* after seccomp (mt_quiet) no system call of ours */
+    s->masked = !mt_quiet &&
+                mt_raw_syscall(SYS_rt_sigprocmask, SIG_BLOCK, (long)&m, (long)&s->old_mask,
+                               sizeof m, 0, 0) == 0;
     mt_tls_internal++;
     if (tls_depth++ || mt_tls_forker)
         return;
@@ -60,7 +63,8 @@ void mt_internal_end(struct mt_internal *s)
         __atomic_sub_fetch(&gate_inside, 1, __ATOMIC_SEQ_CST);
     mt_tls_internal--;
     if (s->masked)
-        syscall(SYS_rt_sigprocmask, SIG_SETMASK, &s->old_mask, NULL, sizeof s->old_mask);
+        mt_raw_syscall(SYS_rt_sigprocmask, SIG_SETMASK, (long)&s->old_mask, 0,
+                       sizeof s->old_mask, 0, 0);
 }
 
 /* Before fork: wait until every other thread is out of its sections and

@@ -20,6 +20,7 @@
 
 struct mt_real mt_real;
 volatile int mt_state;
+volatile int mt_quiet;
 uint64_t mt_generation = 1;
 
 void mt_threads_init(void) MT_HIDDEN;
@@ -52,6 +53,14 @@ static void resolve_real(void)
     RESOLVE(brk, "brk");
     RESOLVE(sbrk, "sbrk");
     RESOLVE(mallopt, "mallopt");
+    RESOLVE(close, "close");
+    RESOLVE(close_range, "close_range");
+    RESOLVE(closefrom, "closefrom");
+    RESOLVE(dup2, "dup2");
+    RESOLVE(dup3, "dup3");
+    RESOLVE(pipe, "pipe");
+    RESOLVE(pipe2, "pipe2");
+    RESOLVE(prctl, "prctl");
 }
 
 /* Writes the records that describe the process: command line, modules,
@@ -107,6 +116,11 @@ void mt_init(void)
     mt_threads_init();
     mt_unwind_init();
     mt_heap_init();
+    const char *foreign = mt_foreign_allocator();
+    if (foreign)
+        mt_warn("malloc in this process is %s's, not mtrace's (preloaded before "
+                "libmtrace.so, or the program's own): no allocation can be traced, and "
+                "the report says so; put libmtrace.so first in LD_PRELOAD", foreign);
     int ok = mt_writer_open() == 0;
     if (ok) {
         mt_header->initial_brk = mt_heap_current_brk();
@@ -143,6 +157,27 @@ void mt_finalize(uint32_t end_state, int code)
         mt_header->end_code = code;
     }
     mt_writer_finish();
+}
+
+/* The program is about to install a seccomp filter, after which any system
+ * call the filter does not allow kills the process.  Finish the trace while
+ * calls still work, then make none: the shim passes every call through
+ * (MT_INERT) and skips its own bookkeeping (mt_quiet), in every thread. */
+void mt_before_seccomp(void)
+{
+    if (mt_quiet)
+        return;
+    if (mt_state == MT_OFF)
+        mt_init(); /* the real functions, while system calls still work */
+    if (own_trace()) {
+        if (mt_writer_stop(MT_STOP_SECCOMP, 0))
+            mt_warn("the program installs a seccomp filter, which could forbid the tracer's "
+                    "own system calls: tracing stops here; the trace holds the events "
+                    "before it");
+        mt_writer_finish();
+    }
+    mt_state = MT_INERT;
+    __atomic_store_n(&mt_quiet, 1, __ATOMIC_SEQ_CST);
 }
 
 /* ---- fork ---- */

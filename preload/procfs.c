@@ -1,6 +1,7 @@
 /* What the analyzer needs to place and symbolise addresses offline: the
  * command line, the loaded modules with their build-ids, and snapshots of
  * /proc/self/maps.  Read with open/read straight into the trace. */
+#include <dlfcn.h>
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -9,6 +10,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "mtrace/varint.h"
 #include "writer.h"
 
@@ -120,6 +122,37 @@ void mt_write_process_info(struct mt_thread *t)
     if (e > 0)
         info_record(t, MT_INFO_EXE, exe, (size_t)e);
     write_tunables(t);
+    const char *foreign = mt_foreign_allocator();
+    if (foreign)
+        info_record(t, MT_INFO_FOREIGN_ALLOCATOR, foreign, strlen(foreign));
+}
+
+/* The object whose malloc the program's calls reach, if it is not ours:
+ * another allocator preloaded before libmtrace.so (LD_PRELOAD="libjemalloc.so.2
+ * libmtrace.so"), or one linked into the program.  Then no allocation passes
+ * through the shim, and a trace with no allocations must not read as a
+ * clean run.  Decided once, at start (the loader's lookup order is fixed). */
+const char *mt_foreign_allocator(void)
+{
+    static char path[4096];
+    static int done;
+    if (done)
+        return path[0] ? path : NULL;
+    done = 1;
+    void *m = dlsym(RTLD_DEFAULT, "malloc");
+    Dl_info mine, theirs;
+    if (!m || !dladdr((void *)&mt_foreign_allocator, &mine) || !dladdr(m, &theirs) ||
+        theirs.dli_fbase == mine.dli_fbase)
+        return NULL;
+    if (theirs.dli_fname && theirs.dli_fname[0]) {
+        mt_format(path, sizeof path, "%s", theirs.dli_fname);
+    } else { /* the main program */
+        ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+        path[n > 0 ? n : 0] = '\0';
+        if (!path[0])
+            mt_format(path, sizeof path, "%s", "the program");
+    }
+    return path;
 }
 
 /* Threads of this process: field 20 of /proc/self/stat (0 if unknown). */

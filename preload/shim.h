@@ -68,12 +68,24 @@ struct mt_real {
     int (*mallopt)(int, int);
     void *(*dlopen)(const char *, int);
     int (*dlclose)(void *);
+    /* hooks_fd.c */
+    int (*close)(int);
+    int (*close_range)(unsigned, unsigned, int);
+    void (*closefrom)(int);
+    int (*dup2)(int, int);
+    int (*dup3)(int, int, int);
+    int (*pipe)(int[2]);
+    int (*pipe2)(int[2], int);
+    int (*prctl)(int, unsigned long, unsigned long, unsigned long, unsigned long);
 };
 extern struct mt_real mt_real MT_HIDDEN;
 
 /* ---- global state ---- */
 enum mt_state { MT_OFF = 0, MT_INITIALIZING = 1, MT_ON = 2, MT_INERT = 3 };
 extern volatile int mt_state MT_HIDDEN;
+/* Set once the program installed a seccomp filter (hooks_fd.c): the shim
+ * makes no system call of its own from then on (state is MT_INERT). */
+extern volatile int mt_quiet MT_HIDDEN;
 extern uint64_t mt_generation MT_HIDDEN;          /* bumped in a fork child */
 extern __thread unsigned mt_tls_internal MT_HIDDEN; /* >0: pass allocations through */
 extern __thread struct mt_thread *mt_tls_self MT_HIDDEN;
@@ -258,6 +270,9 @@ void mt_check_modules(struct mt_thread *t) MT_HIDDEN;
 /* Writes the module records last written (after fork, when the loader's
  * list cannot be walked). */
 void mt_write_cached_modules(struct mt_thread *t) MT_HIDDEN;
+/* The path of the object whose malloc the program calls if it is not
+ * libmtrace.so's (MT_INFO_FOREIGN_ALLOCATOR), else NULL. */
+const char *mt_foreign_allocator(void) MT_HIDDEN;
 /* Threads in the process (/proc/self/stat), 0 if unknown. */
 unsigned mt_proc_thread_count(void) MT_HIDDEN;
 
@@ -270,10 +285,43 @@ size_t mt_os_own_list(char *buf, size_t cap) MT_HIDDEN;
 #define MT_OS_OWN_MAX 1024
 #define MT_OS_OWN_LIST_MAX (MT_OS_OWN_MAX * 35)
 
+/* A system call made directly (not through glibc's interposed syscall());
+ * returns -errno on failure. */
+long mt_raw_syscall(long nr, long a, long b, long c, long d, long e, long f) MT_HIDDEN;
+
 /* A tiny spinlock for cold paths (chunk file growth, thread free list). */
 typedef struct { volatile int owner; } mt_spin;
 int mt_spin_lock(mt_spin *l) MT_HIDDEN;   /* -1 if this thread holds it */
 void mt_spin_unlock(mt_spin *l) MT_HIDDEN;
 pid_t mt_gettid(void) MT_HIDDEN;
+
+/* ---- the shim's own file descriptors (fds.c) ---- */
+/* Moves fd to the high range (close-on-exec), lists it as ours and stores
+ * the new number in *where (may be NULL); the number. */
+int mt_fd_adopt(int fd, int *where) MT_HIDDEN;
+int mt_fd_owned(int fd) MT_HIDDEN;
+/* The lowest of ours in [lo, hi] into *first; 0 if none. */
+int mt_fd_owned_in(unsigned lo, unsigned hi, unsigned *first) MT_HIDDEN;
+void mt_fd_forget(int fd) MT_HIDDEN;
+/* Ours, or ours once and lost (mt_fd_mark_lost): only the shim's own work
+ * may still try to close it, and that must fail. */
+int mt_fd_known(int fd) MT_HIDDEN;
+void mt_fd_mark_lost(int fd) MT_HIDDEN;
+/* Checks every one of ours but *except's: one closed behind our back is
+ * marked lost and its owner's copy of the number set to -1. */
+void mt_fd_check_others(const int *except) MT_HIDDEN;
+/* fd is ours and still the file we opened (not closed behind our back). */
+int mt_fd_intact(int fd) MT_HIDDEN;
+/* Closes one of ours (forgets it); -EBADF if it is no longer ours. */
+int mt_fd_close_own(int fd) MT_HIDDEN;
+/* The slot lock, held around a use of ours that a move must not overlap
+ * (growing the trace file) and around a move. */
+int mt_fd_lock(void) MT_HIDDEN;
+void mt_fd_unlock(void) MT_HIDDEN;
+/* With the lock held: gives one of ours another high number (dup2 onto it). */
+int mt_fd_move_away(int fd) MT_HIDDEN;
+/* Stops recording before a seccomp filter is installed (hooks_fd.c calls it;
+ * init.c). */
+void mt_before_seccomp(void) MT_HIDDEN;
 
 #endif

@@ -64,6 +64,8 @@ static void reset_cursor(struct mt_cursor *c)
 static void thread_exit(void *arg)
 {
     struct mt_thread *t = arg;
+    if (mt_quiet)
+        return; /* after seccomp: no system call of ours (madvise, gettid) */
     struct mt_internal in;
     mt_internal_begin(&in);
     if (mt_tls_self == t) {

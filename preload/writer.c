@@ -124,6 +124,23 @@ static int create_file(void)
     return -1;
 }
 
+/* Is the trace's descriptor still the file we created?  The program may have
+ * closed it with a raw system call (one mtrace cannot interpose, see
+ * hooks_fd.c) and perhaps opened a file of its own under the same number:
+ * then stop, and never size or map the program's file.  Called with the fd
+ * slot lock held (fds.c), so a dup2 cannot move the descriptor meanwhile. */
+static int fd_still_ours(void)
+{
+    mt_fd_check_others(&w.fd); /* libunwind's pipe too */
+    if (mt_fd_intact(w.fd))
+        return 1;
+    if (mt_writer_stop(MT_STOP_FD_LOST, EBADF))
+        mt_warn("the trace's file descriptor %d was closed or replaced behind mtrace's back "
+                "(a raw close system call); tracing stopped, %s holds the events until "
+                "then and counts the later ones as lost", w.fd, w.path);
+    return 0;
+}
+
 /* Grows the file and its mapping to cover [0, need).  -1 if impossible. */
 static int ensure_mapped(uint64_t need)
 {
@@ -135,7 +152,10 @@ static int ensure_mapped(uint64_t need)
     if (mt_spin_lock(&w.grow_lock) == 0) {
         uint64_t have = w.mapped;
         rc = 0;
-        if (have < need) {
+        int fd_locked = have < need && mt_fd_lock() == 0;
+        if (have < need && !fd_still_ours()) {
+            rc = -1;
+        } else if (have < need) {
             /* grow by an eighth of what we have, between 1 and 64 MiB */
             uint64_t step = (have / 8) & ~(uint64_t)0xffff; /* whole pages: mmap offsets */
             if (step < (1u << 20))
@@ -154,6 +174,8 @@ static int ensure_mapped(uint64_t need)
             else
                 __atomic_store_n(&w.mapped, target, __ATOMIC_RELEASE);
         }
+        if (fd_locked)
+            mt_fd_unlock();
         mt_spin_unlock(&w.grow_lock);
     }
     mt_internal_end(&in);
@@ -208,7 +230,8 @@ static void fill_header(struct mt_file_header *h)
 
 int mt_writer_open(void)
 {
-    w.fd = create_file();
+    /* high, close-on-exec, out of the program's reach (fds.c) */
+    mt_fd_adopt(create_file(), &w.fd);
     if (w.fd < 0)
         return -1;
     w.ring = mt_opt.ring_bytes != 0;
@@ -217,7 +240,7 @@ int mt_writer_open(void)
         want = 64u << 20;
     if (reserve_space(want)) {
         mt_warn("cannot reserve address space for %s; tracing is off", w.path);
-        syscall(SYS_close, w.fd);
+        mt_fd_close_own(w.fd);
         w.fd = -1;
         return -1;
     }
@@ -367,8 +390,12 @@ void mt_writer_finish(void)
     mt_internal_begin(&in);
     if (mt_proc_thread_count() == 1 && mt_spin_lock(&w.grow_lock) == 0) {
         uint64_t end = __atomic_load_n(&h->data_end, __ATOMIC_RELAXED);
-        if (end < w.mapped && syscall(SYS_ftruncate, w.fd, (off_t)end) == 0)
+        int fd_locked = mt_fd_lock() == 0;
+        if (end < w.mapped && fd_still_ours() &&
+            syscall(SYS_ftruncate, w.fd, (off_t)end) == 0)
             __atomic_store_n(&w.mapped, end, __ATOMIC_RELEASE);
+        if (fd_locked)
+            mt_fd_unlock();
         mt_spin_unlock(&w.grow_lock);
     }
     mt_internal_end(&in);
@@ -383,7 +410,7 @@ void mt_writer_abandon(void)
         os_map(w.base, w.reserved, PROT_READ | PROT_WRITE,
                MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
     if (w.fd >= 0)
-        syscall(SYS_close, w.fd);
+        mt_fd_close_own(w.fd); /* never a number the program reused */
     if (w.ring)
         mt_ring_abandon();
     w.fd = -1;

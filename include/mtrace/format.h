@@ -157,9 +157,13 @@ enum mt_info {
     MT_INFO_EXE = 2,      /* readlink(/proc/self/exe) */
     MT_INFO_TUNABLES = 3, /* "NAME=value\n" lines of malloc settings */
     MT_INFO_THREAD = 4,   /* thread name */
-    MT_INFO_OWN_MEMORY = 5 /* "START-END\n" lines, hex: the tracer's own anonymous
+    MT_INFO_OWN_MEMORY = 5, /* "START-END\n" lines, hex: the tracer's own anonymous
                               mappings (tables, thread states), written with
                               the exit snapshot */
+    MT_INFO_FOREIGN_ALLOCATOR = 8 /* path of the object whose malloc the program
+                              calls, when it is not libmtrace.so's (another
+                              allocator preloaded first, or the program's
+                              own): allocations are not traced */
 };
 
 /* MT_TAG_MAP op */

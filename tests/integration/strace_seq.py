@@ -12,8 +12,9 @@ system call; the classification below rests on it, not on guessing from sizes:
            the stack, or it is a brk that moved the break.
   own      mtrace's own mapping: a MAP_SHARED mapping of a file (the trace
            file), a PROT_NONE reservation, a raw syscall(2) (libc's generic
-           `syscall` wrapper is the innermost frame: glibc's malloc never uses
-           it, libmtrace.so does for all its memory), or a call made by
+           `syscall` wrapper, or libmtrace.so's mt_raw_syscall, is the
+           innermost frame: glibc's malloc never uses them, libmtrace.so does
+           for all its memory), or a call made by
            libunwind (the tracer's unwinder) -- and in every case no malloc
            entry point on the stack, so a heap call made on the tracer's
            behalf could never hide here.
@@ -82,6 +83,8 @@ class Call:
         innermost = self.frames[0] if self.frames else ""
         if re.search(r"/libc\.so\.6\(syscall\+0x", innermost):
             return True
+        if re.search(r"/libmtrace\.so\(mt_raw_syscall\+0x", innermost):
+            return True  # the shim's own system calls (it interposes syscall())
         return any("/libunwind" in f for f in self.frames)
 
     def item(self):
