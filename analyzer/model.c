@@ -115,6 +115,12 @@ static void on_stack(void *ctx, uint64_t id, const uint64_t *frames, unsigned n)
     mta_stacks_add(&m->stacks, id, frames, n);
 }
 
+static void on_stack_cut(void *ctx, uint64_t id)
+{
+    struct mta_model *m = ctx;
+    mta_stacks_set_cut(&m->stacks, id);
+}
+
 static void on_module(void *ctx, const struct mta_module *mod)
 {
     struct mta_model *m = ctx;
@@ -270,7 +276,8 @@ static void on_upcoming(void *ctx, const struct mta_event *ev)
 
 struct mta_sink mta_model_sink(struct mta_model *m)
 {
-    struct mta_sink s = {m, on_info, on_stack, on_module, on_event, on_done, on_upcoming};
+    struct mta_sink s = {m, on_info, on_stack, on_module, on_event, on_done, on_upcoming,
+                         on_stack_cut};
     return s;
 }
 

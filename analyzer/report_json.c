@@ -81,10 +81,14 @@ static json_t *leaks_json(const struct mta_model *m, struct mta_symbolizer *sym,
     size_t shown = o->top && o->top < n ? o->top : n;
     for (size_t i = 0; i < shown; i++) {
         const struct mta_site *s = &m->sites[order[i]];
-        json_array_append_new(arr, json_pack("{s:I,s:I,s:I,s:I,s:o}",
+        struct mta_frame frames[MT_MAX_DEPTH * 2];
+        struct mta_stack_end end;
+        mta_stack_frames_end(sym, m, order[i], o, frames, sizeof frames / sizeof frames[0], &end);
+        json_array_append_new(arr, json_pack("{s:I,s:I,s:I,s:I,s:o,s:i,s:b}",
             "blocks", (json_int_t)s->leak_blocks, "bytes", (json_int_t)s->leak_bytes,
             "allocations", (json_int_t)s->allocs, "stack", (json_int_t)order[i],
-            "frames", mta_json_frames(sym, m, order[i], o)));
+            "frames", mta_json_frames(sym, m, order[i], o),
+            "more_frames", (int)end.more, "stack_cut", end.cut));
     }
     free(order);
     return arr;

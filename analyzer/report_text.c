@@ -155,12 +155,14 @@ static void print_leaks(FILE *out, const struct mta_model *m, struct mta_symboli
                 mta_commas(a, sizeof a, s->leak_bytes), mta_commas(b, sizeof b, s->leak_blocks),
                 s->leak_blocks == 1 ? "" : "s", RESET(o));
         fprintf(out, "  (%s allocated here in all)\n", mta_commas(a, sizeof a, s->allocs));
-        unsigned k = mta_stack_frames(sym, m, order[i], o, frames,
-                                      sizeof frames / sizeof frames[0]);
+        struct mta_stack_end end;
+        unsigned k = mta_stack_frames_end(sym, m, order[i], o, frames,
+                                          sizeof frames / sizeof frames[0], &end);
         if (!k)
             fprintf(out, "      (no stack recorded)\n");
         for (unsigned j = 0; j < k; j++)
             mta_print_frame(out, &frames[j], o);
+        mta_print_stack_end(out, &end, "      ");
     }
     if (shown < n)
         fprintf(out, "\n  ... and %zu more stacks (--top 0 lists all)\n", n - shown);
