@@ -56,7 +56,10 @@ static json_t *summary_json(const struct mta_model *m)
 {
     size_t nsites;
     free(mta_leak_order(m, &nsites));
-    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+    json_t *invalid = json_array();
+    for (uint64_t i = 0; i < m->invalid_frees && i < MTA_INVALID_FREES_KEPT; i++)
+        json_array_append_new(invalid, mta_json_hex(m->invalid_free_ptrs[i]));
+    json_t *sum = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
         "events", (json_int_t)m->events,
         "allocations", (json_int_t)m->allocations,
         "frees", (json_int_t)m->frees,
@@ -70,6 +73,13 @@ static json_t *summary_json(const struct mta_model *m)
         "leak_stacks", (json_int_t)nsites,
         "untracked_frees", (json_int_t)m->untracked_frees,
         "distinct_stacks", (json_int_t)(m->stacks.n - 1));
+    if (sum) {
+        json_object_set_new(sum, "invalid_frees", json_integer((json_int_t)m->invalid_frees));
+        json_object_set_new(sum, "invalid_free_addresses", invalid);
+    } else {
+        json_decref(invalid);
+    }
+    return sum;
 }
 
 static json_t *leaks_json(const struct mta_model *m, struct mta_symbolizer *sym,

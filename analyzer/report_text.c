@@ -92,6 +92,14 @@ static void print_summary(FILE *out, const struct mta_model *m, const struct mta
     fprintf(out, "  %sleaked        %14s bytes in %s blocks%s from %zu call stacks\n",
             m->leaked_bytes ? RED(o) : "", mta_commas(a, sizeof a, m->leaked_bytes),
             mta_commas(c, sizeof c, m->leaked_blocks), RESET(o), nsites);
+    if (m->invalid_frees) {
+        fprintf(out, "  %sinvalid frees %14s%s   (addresses that were never heap blocks: a stack "
+                "variable, a global...; e.g.", RED(o), mta_commas(a, sizeof a, m->invalid_frees),
+                RESET(o));
+        for (uint64_t i = 0; i < m->invalid_frees && i < 3; i++)
+            fprintf(out, " 0x%llx", (unsigned long long)m->invalid_free_ptrs[i]);
+        fprintf(out, ")\n");
+    }
     if (m->untracked_frees)
         fprintf(out, "  frees of blocks allocated before %s: %s\n",
                 m->info.window_start_ns ? "the window" : "tracing began",
