@@ -118,6 +118,33 @@ class StackEnds(unittest.TestCase):
         self.assertFalse(any(st.get("cut") for st in raw["stacks"]))
 
 
+class AnalyzerTrims(unittest.TestCase):
+    """Traces the shim could not cut (older traces): the analyzer drops
+    frames inside libmtrace.so and everything outward of them."""
+
+    def test_frames_in_the_tracer_and_outward_are_dropped(self):
+        with mtt.Workdir() as d:
+            _, traces = mtt.run_traced([mtt.prog("deep_stack"), "2"], d)
+            raw = export(traces[0])
+            (lib,) = [m for m in raw["modules"]
+                      if os.path.basename(m["path"]).startswith("libmtrace")]
+            libc = [m for m in raw["modules"] if "libc.so" in m["path"]][0]
+            inside = int(lib["start"], 16) + 0x100
+            outward = int(libc["start"], 16) + 0x100
+            want = mtt.report_json(traces[0], "--all-frames")["leaks"]
+            for st in raw["stacks"]:
+                st["frames"] += [hex(inside), hex(outward)]
+            old = os.path.join(d, "old.json")
+            with open(old, "w") as f:
+                json.dump(raw, f)
+            got = mtt.report_json(old, "--all-frames")["leaks"]
+            text = mtt.report(old, "--color", "never", "--all-frames").stdout
+        strip = lambda ls: [[(f["function"], f["line"]) for f in l["frames"]] for l in ls]
+        self.assertEqual(strip(got), strip(want))
+        self.assertEqual([f["function"] for f in got[0]["frames"]], ["descend"] * 3 + ["main"])
+        self.assertNotIn("libmtrace", text.split("Leaks by call stack")[1])
+
+
 class DepthLimit(unittest.TestCase):
     def setUp(self):
         self.work = mtt.Workdir()
