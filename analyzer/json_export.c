@@ -328,6 +328,19 @@ static void x_stack(void *ctx, uint64_t id, const uint64_t *frames, unsigned n)
     check_tmp(x, f);
 }
 
+/* The stack just written was cut at the depth limit: "cut": true. */
+static void x_stack_cut(void *ctx, uint64_t id)
+{
+    struct mta_json_export *x = ctx;
+    (void)id;
+    if (x->code || x->done || !x->n_stacks)
+        return;
+    FILE *f = x->stacks;
+    if (fseek(f, -1, SEEK_CUR) == 0) /* back over the closing '}' */
+        fputs(",\"cut\":true}", f);
+    check_tmp(x, f);
+}
+
 static int x_event(void *ctx, const struct mta_event *ev)
 {
     struct mta_json_export *x = ctx;
@@ -550,6 +563,7 @@ void mta_json_export_sink(struct mta_json_export *x, struct mta_sink *sink)
     sink->info = x_info;
     sink->module = x_module;
     sink->stack = x_stack;
+    sink->stack_cut = x_stack_cut;
     sink->event = x_event;
     sink->done = x_done;
 }

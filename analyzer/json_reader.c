@@ -360,9 +360,10 @@ static int parse_module(struct jr *r, const json_t *m, const char *pfx, struct m
 }
 
 static int parse_stack(struct jr *r, const json_t *st, const char *pfx, uint64_t *id,
-                       uint64_t *frames, unsigned *n)
+                       uint64_t *frames, unsigned *n, int *cut)
 {
     *n = 0;
+    *cut = 0;
     if (!json_is_object(st))
         return fail(r, pfx, NULL, "expected an object, found %s", type_name(st));
     if (get_u64(r, st, pfx, "id", 1, NUM_COUNT, id))
@@ -382,6 +383,10 @@ static int parse_stack(struct jr *r, const json_t *st, const char *pfx, uint64_t
         if (conv_u64(r, json_array_get(fr, i), pfx, key, NUM_ADDR, &frames[i]))
             return -1;
     }
+    const json_t *c = json_object_get(st, "cut");
+    if (c && !json_is_boolean(c))
+        return fail(r, pfx, "cut", "expected a boolean, found %s", type_name(c));
+    *cut = c && json_is_true(c);
     *n = (unsigned)count;
     return 0;
 }
@@ -474,11 +479,14 @@ static int walk(struct jr *r, const json_t *modules, const json_t *stacks,
     for (i = 0; i < json_array_size(stacks); i++) {
         uint64_t id;
         unsigned n;
+        int cut;
         snprintf(pfx, sizeof pfx, "stacks[%zu]", i);
-        if (parse_stack(r, json_array_get(stacks, i), pfx, &id, frames, &n))
+        if (parse_stack(r, json_array_get(stacks, i), pfx, &id, frames, &n, &cut))
             return -1;
         if (sink && sink->stack)
             sink->stack(sink->ctx, id, frames, n);
+        if (cut && sink && sink->stack_cut)
+            sink->stack_cut(sink->ctx, id);
     }
     uint64_t prev = 0;
     for (i = 0; i < json_array_size(events); i++) {

@@ -39,6 +39,7 @@ static void usage(FILE *out)
         "  --top N           leak stacks to list (default 20, 0 = all)\n"
         "  --frames N        frames per stack (default 16, 0 = all)\n"
         "  --all-frames      also show frames below main()\n"
+        "  --short-templates C++ template arguments shown as <...>\n"
         "  --color WHEN      auto (default), always or never\n"
         "  --fail-on-leaks[=SIZE]\n"
         "                    exit with status 4 if more than SIZE (default 0; K, M, G\n"
@@ -84,11 +85,12 @@ static int run_reports(FILE *out, enum mode mode, const char *color, int to_file
 int main(int argc, char **argv)
 {
     enum mode mode = MODE_TEXT;
-    struct mta_report_opts opts = {0, 20, 16, 0};
+    struct mta_report_opts opts = {.top = 20, .max_frames = 16};
     const char *color = "auto";
     long long fail_over = -1;
     enum { OPT_TOP = 256, OPT_FRAMES, OPT_ALL_FRAMES, OPT_COLOR, OPT_FAIL, OPT_VERSION,
-           OPT_EXPORT, OPT_SOURCES, OPT_MAPS, OPT_JSON, OPT_OUTPUT, OPT_RUN };
+           OPT_EXPORT, OPT_SOURCES, OPT_MAPS, OPT_JSON, OPT_OUTPUT, OPT_RUN,
+           OPT_SHORT_TEMPLATES };
     static const struct option longopts[] = {
         {"json", no_argument, NULL, OPT_JSON},
         {"sources", no_argument, NULL, OPT_SOURCES},
@@ -97,6 +99,7 @@ int main(int argc, char **argv)
         {"top", required_argument, NULL, OPT_TOP},
         {"frames", required_argument, NULL, OPT_FRAMES},
         {"all-frames", no_argument, NULL, OPT_ALL_FRAMES},
+        {"short-templates", no_argument, NULL, OPT_SHORT_TEMPLATES},
         {"color", required_argument, NULL, OPT_COLOR},
         {"fail-on-leaks", optional_argument, NULL, OPT_FAIL},
         {"version", no_argument, NULL, OPT_VERSION},
@@ -147,6 +150,7 @@ int main(int argc, char **argv)
             break;
         }
         case OPT_ALL_FRAMES: opts.all_frames = 1; break;
+        case OPT_SHORT_TEMPLATES: opts.short_templates = 1; break;
         case OPT_COLOR:
             if (strcmp(optarg, "auto") && strcmp(optarg, "always") && strcmp(optarg, "never")) {
                 fprintf(stderr, "mtrace-report: --color wants auto, always or never\n");
@@ -223,6 +227,7 @@ static int single_report(FILE *out, enum mode mode, const struct mta_report_opts
         return err.code ? err.code : MTA_EXIT_CORRUPT;
     }
     struct mta_symbolizer *sym = mta_sym_new();
+    mta_sym_short_templates(sym, opts.short_templates);
     for (size_t i = 0; i < model.n_modules; i++)
         mta_sym_add_module(sym, &model.modules[i]);
     switch (mode) {

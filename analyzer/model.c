@@ -1,4 +1,5 @@
 #include "model.h"
+#include "regions.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,9 @@ void mta_model_free(struct mta_model *m)
     if (m->have_live_at_exit)
         mta_live_free(&m->live_at_exit);
     free(m->maps_start);
+    if (m->start_regions)
+        mta_regions_free(m->start_regions);
+    free(m->start_regions);
     free(m->maps_exit);
     free(m->smaps_exit);
     free(m->maps_latest);
@@ -118,6 +122,12 @@ static void on_stack(void *ctx, uint64_t id, const uint64_t *frames, unsigned n)
     mta_stacks_add(&m->stacks, id, frames, n);
 }
 
+static void on_stack_cut(void *ctx, uint64_t id)
+{
+    struct mta_model *m = ctx;
+    mta_stacks_set_cut(&m->stacks, id);
+}
+
 static void on_module(void *ctx, const struct mta_module *mod)
 {
     struct mta_model *m = ctx;
@@ -174,12 +184,61 @@ static void add_live(struct mta_model *m, const struct mta_event *ev, uint32_t s
     mta_sources_on_alloc(m, ev, stack);
 }
 
+int mta_model_could_be_heap(struct mta_model *m, uint64_t p)
+{
+    /* the brk heap: from where it started (the [heap] of the start
+     * snapshot, else the initial break) to the highest break seen */
+    if (!m->start_regions_tried) {
+        m->start_regions_tried = 1;
+        struct mta_regions *rs = calloc(1, sizeof *rs);
+        if (rs && m->maps_start && mta_regions_parse(m->maps_start, rs) == 0)
+            m->start_regions = rs;
+        else
+            free(rs);
+    }
+    uint64_t heap_lo = m->brk_initial, heap_hi = m->brk_max > m->brk_final ? m->brk_max
+                                                                            : m->brk_final;
+    const struct mta_regions *rs = m->start_regions;
+    for (size_t i = 0; rs && i < rs->n; i++)
+        if (mta_region_named(&rs->v[i], "[heap]") && (!heap_lo || rs->v[i].start < heap_lo))
+            heap_lo = rs->v[i].start;
+    if (heap_hi < m->brk_initial)
+        heap_hi = m->brk_initial;
+    if (heap_lo && p >= heap_lo && p < heap_hi)
+        return 1;
+    for (size_t i = 0; i < m->n_arena_heaps; i++)
+        if (p >= m->arena_heaps[i].base && p - m->arena_heaps[i].base < m->arena_heaps[i].size)
+            return 1;
+    for (size_t i = 0; i < m->n_heap_events; i++) {
+        const struct mta_heap_event *h = &m->heap_events[i];
+        if (h->type == MTA_EV_MAP && (h->op == MT_MAP_CHUNK_MMAP || h->op == MT_MAP_ARENA_HEAP) &&
+            p >= h->addr && p - h->addr < h->len)
+            return 1;
+    }
+    /* an anonymous mapping there at start may hold a block malloc mapped
+     * before tracing began (named ones are stacks, files, the vdso...) */
+    const struct mta_region *r = rs ? mta_regions_find(rs, p) : NULL;
+    if (r && !r->name_len)
+        return 1;
+    if (!rs)
+        return 1; /* nothing known about the start: give the benefit of the doubt */
+    if (m->heap_events_dropped)
+        return 1; /* a chunk mapping may have been among the dropped events */
+    return 0;
+}
+
 static int drop_live(struct mta_model *m, uint64_t ptr, uint64_t ns, uint32_t tid,
                      int by_realloc)
 {
     struct mta_block b;
     if (!mta_live_take(&m->live, ptr, &b)) {
-        m->untracked_frees++;
+        if (mta_model_could_be_heap(m, ptr)) {
+            m->untracked_frees++;
+        } else {
+            if (m->invalid_frees < MTA_INVALID_FREES_KEPT)
+                m->invalid_free_ptrs[m->invalid_frees] = ptr;
+            m->invalid_frees++;
+        }
         return 0;
     }
     m->frees++;
@@ -273,7 +332,8 @@ static void on_upcoming(void *ctx, const struct mta_event *ev)
 
 struct mta_sink mta_model_sink(struct mta_model *m)
 {
-    struct mta_sink s = {m, on_info, on_stack, on_module, on_event, on_done, on_upcoming};
+    struct mta_sink s = {m, on_info, on_stack, on_module, on_event, on_done, on_upcoming,
+                         on_stack_cut};
     return s;
 }
 

@@ -79,7 +79,18 @@ struct mta_model {
     uint64_t allocations, frees, reallocs;
     uint64_t bytes_allocated;
     uint64_t live_bytes, peak_bytes, peak_blocks, peak_ns;
-    uint64_t untracked_frees;     /* free of an address the trace never allocated */
+    uint64_t untracked_frees;     /* free of an address the trace never allocated,
+                                     that may have been a heap block from before
+                                     tracing (or the window) began */
+    uint64_t invalid_frees;       /* free of an address that was never a heap
+                                     block: outside the brk heap, every arena
+                                     heap, every malloc mmap seen and every
+                                     anonymous mapping present at start (a
+                                     stack variable, a global, a string) */
+#define MTA_INVALID_FREES_KEPT 16
+    uint64_t invalid_free_ptrs[MTA_INVALID_FREES_KEPT]; /* the first ones */
+    struct mta_regions *start_regions; /* maps_start parsed, on first need */
+    int start_regions_tried;
     uint64_t replaced_blocks;     /* allocation at an address already live */
     uint64_t leaked_blocks, leaked_bytes;
     uint64_t last_ns;
@@ -116,6 +127,9 @@ int mta_model_init(struct mta_model *m);
 void mta_model_free(struct mta_model *m);
 /* A sink that feeds the model. */
 struct mta_sink mta_model_sink(struct mta_model *m);
+/* Could ptr, freed without the trace having seen it allocated, have been a
+ * heap block made before tracing began?  (See invalid_frees.) */
+int mta_model_could_be_heap(struct mta_model *m, uint64_t ptr);
 /* Computes leaks (blocks still live) per site.  Call after reading. */
 void mta_model_finish(struct mta_model *m);
 /* Reads a trace (binary or JSON) into the model. */

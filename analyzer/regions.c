@@ -139,6 +139,8 @@ const char *mta_region_kind(const struct mta_regions *rs, size_t i, const char *
         return "vvar";
     if (mta_region_named(r, "[vsyscall]"))
         return "vsyscall";
+    if (mta_region_named(r, "[anon:mtrace]"))
+        return "mtrace's own memory"; /* named by the shim (PR_SET_VMA_ANON_NAME) */
     if (is_trace_file(r))
         return "mtrace trace file";
     if (!r->name_len && !strcmp(r->perms, "---p") && i > 0 && is_trace_file(&rs->v[i - 1]) &&

@@ -36,6 +36,7 @@ int mta_region_named(const struct mta_region *r, const char *s);
 /* What region i is, from names alone: "executable", "dynamic loader",
  * "shared library", "mtrace (the tracer)", "main thread stack", "brk heap",
  * "vdso", "vvar", "vsyscall", "mtrace trace file", "mtrace reserved space",
+ * "mtrace's own memory" (the shim's mappings, named "[anon:mtrace]"),
  * "bss of the preceding object" (anonymous, right after an object's writable
  * mapping), "file", "anonymous" (exe: the traced program's path, may be NULL). */
 const char *mta_region_kind(const struct mta_regions *rs, size_t i, const char *exe);

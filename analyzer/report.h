@@ -12,13 +12,37 @@ struct mta_report_opts {
     unsigned top;         /* how many leak stacks to list (0 = all) */
     unsigned max_frames;  /* frames shown per stack */
     int all_frames;       /* also show frames below main() */
+    int short_templates;  /* C++ template arguments shown as <...> */
+};
+
+/* How a shown stack ends: frames left out by --frames, and whether the
+ * recorded stack itself was cut at the depth limit (MTRACE_DEPTH). */
+struct mta_stack_end {
+    unsigned more;   /* frames not shown because of opts->max_frames */
+    int cut;         /* the program had more frames than were recorded */
+    unsigned depth;  /* the depth limit in force (MTRACE_DEPTH) */
 };
 
 /* Symbolised frames of one stack (inlined frames expanded), trimmed below
- * main() unless opts->all_frames.  Returns the count written to out. */
+ * main() unless opts->all_frames.  Returns the count written to out.
+ * Always left out: the tracer's own frames (libmtrace.so) and everything
+ * outward of them, libc's start-up frames (__libc_start_call_main,
+ * __libc_start_main, _start) and a thread's start frames (start_thread,
+ * clone, clone3): a stack ends at the program's outermost frame, main or
+ * the thread's start routine.  The shim already stops there for new traces;
+ * older traces and paths the shim cannot cut are trimmed here. */
 unsigned mta_stack_frames(struct mta_symbolizer *sym, const struct mta_model *m,
                           uint32_t stack, const struct mta_report_opts *opts,
                           struct mta_frame *out, unsigned max);
+/* The same, and how the stack ends (end may be NULL). */
+unsigned mta_stack_frames_end(struct mta_symbolizer *sym, const struct mta_model *m,
+                              uint32_t stack, const struct mta_report_opts *opts,
+                              struct mta_frame *out, unsigned max, struct mta_stack_end *end);
+/* Text: the line after a stack's frames saying it was cut ("... 12 more
+ * frames (--frames 0 shows all)", "(stack cut at MTRACE_DEPTH=64)"), if so. */
+void mta_print_stack_end(FILE *out, const struct mta_stack_end *end, const char *indent);
+/* Frames the reports never show (see mta_stack_frames). */
+int mta_frame_is_outside(const struct mta_frame *f);
 /* Site indexes with leaks, largest leaked bytes first; caller frees. */
 uint32_t *mta_leak_order(const struct mta_model *m, size_t *count);
 const char *mta_end_state_name(uint32_t state);

@@ -93,29 +93,84 @@ const char *mta_short_path(const char *path)
     return path;
 }
 
-unsigned mta_stack_frames(struct mta_symbolizer *sym, const struct mta_model *m,
-                          uint32_t stack, const struct mta_report_opts *opts,
-                          struct mta_frame *out, unsigned max)
+int mta_frame_is_outside(const struct mta_frame *f)
 {
+    static const char *const startup[] = {
+        "__libc_start_call_main", "__libc_start_main", "__libc_start_main_impl",
+        "__libc_start_main_alias_2", "_start", "start_thread", "clone", "clone3", NULL};
+    if (f->module) {
+        const char *base = strrchr(f->module, '/');
+        base = base ? base + 1 : f->module;
+        if (!strncmp(base, "libmtrace.so", 12))
+            return 1;
+    }
+    if (f->function)
+        for (unsigned i = 0; startup[i]; i++)
+            if (!strcmp(f->function, startup[i]))
+                return 1;
+    return 0;
+}
+
+unsigned mta_stack_frames_end(struct mta_symbolizer *sym, const struct mta_model *m,
+                              uint32_t stack, const struct mta_report_opts *opts,
+                              struct mta_frame *out, unsigned max, struct mta_stack_end *end)
+{
+    if (end) {
+        end->more = 0;
+        end->cut = 0;
+        end->depth = m->info.depth;
+    }
     if (stack == 0 || stack >= m->stacks.n)
         return 0;
     const struct mta_stack *st = &m->stacks.v[stack];
     unsigned n = 0;
-    for (unsigned i = 0; i < st->n && n < max; i++) {
+    int outermost = 0; /* reached main or the program's outermost frame */
+    for (unsigned i = 0; i < st->n && n < max && !outermost; i++) {
         struct mta_frame tmp[16];
         unsigned k = mta_sym_resolve(sym, st->frames[i], 1, tmp, 16);
         int is_main = 0;
         for (unsigned j = 0; j < k && n < max; j++) {
+            if (mta_frame_is_outside(&tmp[j])) {
+                outermost = 1;
+                break;
+            }
             out[n++] = tmp[j];
             if (tmp[j].function && !strcmp(tmp[j].function, "main"))
                 is_main = 1;
         }
         if (is_main && !opts->all_frames)
-            break;
+            outermost = 1;
     }
-    if (opts->max_frames && n > opts->max_frames)
+    if (end)
+        end->cut = st->cut && !outermost;
+    if (opts->max_frames && n > opts->max_frames) {
+        if (end)
+            end->more = n - opts->max_frames;
         n = opts->max_frames;
+    }
     return n;
+}
+
+unsigned mta_stack_frames(struct mta_symbolizer *sym, const struct mta_model *m,
+                          uint32_t stack, const struct mta_report_opts *opts,
+                          struct mta_frame *out, unsigned max)
+{
+    return mta_stack_frames_end(sym, m, stack, opts, out, max, NULL);
+}
+
+void mta_print_stack_end(FILE *out, const struct mta_stack_end *end, const char *indent)
+{
+    if (end->more)
+        fprintf(out, "%s... %u more frame%s (--frames 0 shows all)%s\n", indent, end->more,
+                end->more == 1 ? "" : "s", end->cut ? "," : "");
+    if (end->cut) {
+        if (end->depth)
+            fprintf(out, "%s(stack cut at MTRACE_DEPTH=%u: the program had more frames)\n",
+                    indent, end->depth);
+        else
+            fprintf(out, "%s(stack cut at the depth limit: the program had more frames)\n",
+                    indent);
+    }
 }
 
 static const struct mta_model *order_model;

@@ -59,7 +59,10 @@ static json_t *summary_json(const struct mta_model *m)
 {
     size_t nsites;
     free(mta_leak_order(m, &nsites));
-    return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+    json_t *invalid = json_array();
+    for (uint64_t i = 0; i < m->invalid_frees && i < MTA_INVALID_FREES_KEPT; i++)
+        json_array_append_new(invalid, mta_json_hex(m->invalid_free_ptrs[i]));
+    json_t *sum = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
         "events", (json_int_t)m->events,
         "allocations", (json_int_t)m->allocations,
         "frees", (json_int_t)m->frees,
@@ -73,6 +76,13 @@ static json_t *summary_json(const struct mta_model *m)
         "leak_stacks", (json_int_t)nsites,
         "untracked_frees", (json_int_t)m->untracked_frees,
         "distinct_stacks", (json_int_t)(m->stacks.n - 1));
+    if (sum) {
+        json_object_set_new(sum, "invalid_frees", json_integer((json_int_t)m->invalid_frees));
+        json_object_set_new(sum, "invalid_free_addresses", invalid);
+    } else {
+        json_decref(invalid);
+    }
+    return sum;
 }
 
 static json_t *leaks_json(const struct mta_model *m, struct mta_symbolizer *sym,
@@ -84,10 +94,14 @@ static json_t *leaks_json(const struct mta_model *m, struct mta_symbolizer *sym,
     size_t shown = o->top && o->top < n ? o->top : n;
     for (size_t i = 0; i < shown; i++) {
         const struct mta_site *s = &m->sites[order[i]];
-        json_array_append_new(arr, json_pack("{s:I,s:I,s:I,s:I,s:o}",
+        struct mta_frame frames[MT_MAX_DEPTH * 2];
+        struct mta_stack_end end;
+        mta_stack_frames_end(sym, m, order[i], o, frames, sizeof frames / sizeof frames[0], &end);
+        json_array_append_new(arr, json_pack("{s:I,s:I,s:I,s:I,s:o,s:i,s:b}",
             "blocks", (json_int_t)s->leak_blocks, "bytes", (json_int_t)s->leak_bytes,
             "allocations", (json_int_t)s->allocs, "stack", (json_int_t)order[i],
-            "frames", mta_json_frames(sym, m, order[i], o)));
+            "frames", mta_json_frames(sym, m, order[i], o),
+            "more_frames", (int)end.more, "stack_cut", end.cut));
     }
     free(order);
     return arr;

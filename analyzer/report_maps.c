@@ -29,6 +29,10 @@ struct annotation {
     uint64_t live_blocks, live_bytes;
     unsigned sources;     /* bit per enum mt_source */
     struct owner top[TOP_OWNERS];
+    uint32_t map_stack;   /* the program's own mmap that made it (stack index) */
+    int by_program;       /* made by the program's own mmap/mremap */
+    int tracer;           /* the tracer's: own memory, trace file, reservation,
+                             libmtrace.so */
 };
 
 struct table {
@@ -138,10 +142,105 @@ static const char *anonymous_label(const struct mta_model *m, const struct mta_r
     return a->live_blocks ? "anonymous, with heap blocks" : NULL;
 }
 
+/* The program's own mappings (its mmap/mremap calls, cause "app") still
+ * mapped at the end, from the heap events in order. */
+struct app_map {
+    uint64_t start, end;
+    uint32_t stack;
+};
+
+static size_t app_maps(const struct mta_model *m, struct app_map **out)
+{
+    size_t n = 0, cap = 0;
+    struct app_map *v = NULL;
+    for (size_t i = 0; i < m->n_heap_events; i++) {
+        const struct mta_heap_event *h = &m->heap_events[i];
+        if (h->type != MTA_EV_MAP || h->cause != MT_CAUSE_APP)
+            continue;
+        uint64_t lo = h->addr, hi = h->addr + h->len;
+        if (h->op == MT_MAP_MUNMAP || h->op == MT_MAP_MREMAP) {
+            /* what is gone: cut [lo, hi) out of the known mappings */
+            for (size_t j = 0; j < n; j++) {
+                struct app_map *a = &v[j];
+                if (a->end <= lo || a->start >= hi)
+                    continue;
+                if (a->start < lo && a->end > hi) { /* a hole in the middle */
+                    if (n == cap) {
+                        size_t nc = cap ? cap * 2 : 16;
+                        struct app_map *nv = realloc(v, nc * sizeof *nv);
+                        if (!nv)
+                            continue;
+                        v = nv;
+                        cap = nc;
+                        a = &v[j];
+                    }
+                    v[n++] = (struct app_map){hi, a->end, a->stack};
+                    a->end = lo;
+                } else if (a->start < lo) {
+                    a->end = lo;
+                } else if (a->end > hi) {
+                    a->start = hi;
+                } else {
+                    a->start = a->end = 0;
+                }
+            }
+            if (h->op == MT_MAP_MUNMAP)
+                continue;
+            lo = h->naddr;
+            hi = h->naddr + h->nlen;
+        } else if (h->op != MT_MAP_MMAP) {
+            continue;
+        }
+        if (hi <= lo)
+            continue;
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 16;
+            struct app_map *nv = realloc(v, nc * sizeof *nv);
+            if (!nv)
+                continue;
+            v = nv;
+            cap = nc;
+        }
+        v[n++] = (struct app_map){lo, hi, h->stack};
+    }
+    *out = v;
+    return n;
+}
+
+/* Marks the regions the program's own mmap calls made, with the stack of
+ * the call that made the most of each. */
+static void place_app_maps(struct table *tb, const struct mta_model *m)
+{
+    struct app_map *v;
+    size_t n = app_maps(m, &v);
+    uint64_t *best = calloc(tb->rs.n + 1, sizeof *best);
+    for (size_t j = 0; best && j < n; j++) {
+        if (v[j].end <= v[j].start)
+            continue;
+        for (size_t i = 0; i < tb->rs.n; i++) {
+            const struct mta_region *r = &tb->rs.v[i];
+            if (r->end <= v[j].start || r->start >= v[j].end)
+                continue;
+            uint64_t lo = r->start > v[j].start ? r->start : v[j].start;
+            uint64_t hi = r->end < v[j].end ? r->end : v[j].end;
+            if (hi - lo > best[i]) {
+                best[i] = hi - lo;
+                tb->an[i].by_program = 1;
+                tb->an[i].map_stack = v[j].stack;
+            }
+        }
+    }
+    free(best);
+    free(v);
+}
+
 static const char *region_label(const struct mta_model *m, const struct table *tb, size_t i)
 {
     const char *kind = mta_region_kind(&tb->rs, i, m->info.exe);
     const struct annotation *a = &tb->an[i];
+    if (a->by_program && !a->live_blocks &&
+        (!strcmp(kind, "anonymous") || !strcmp(kind, "bss of the preceding object")))
+        return "mapped by the program (its own mmap)";
     if (!strcmp(kind, "anonymous") || (!strcmp(kind, "bss of the preceding object") && a->live_blocks))
         return anonymous_label(m, &tb->rs.v[i], a);
     if (!strcmp(kind, "brk heap"))
@@ -176,13 +275,18 @@ static int table_build(struct table *tb, const struct mta_model *m, int *have_sm
         tb->an[i].startup = present_at_start(&start, &tb->rs.v[i]);
     mta_regions_free(&start);
     place_blocks(tb, m);
+    place_app_maps(tb, m);
     for (size_t i = 0; i < tb->rs.n; i++) {
         struct annotation *a = &tb->an[i];
         const struct mta_region *r = &tb->rs.v[i];
         a->label = region_label(m, tb, i);
         a->own_bytes = r->name_len ? 0 : mta_own_bytes(m->info.own_memory, r->start, r->end);
+        const char *kind = mta_region_kind(&tb->rs, i, m->info.exe);
+        a->tracer = !strcmp(kind, "mtrace's own memory") || !strcmp(kind, "mtrace trace file") ||
+                    !strcmp(kind, "mtrace reserved space") || !strcmp(kind, "mtrace (the tracer)");
         if (a->own_bytes == r->end - r->start) {
             a->label = "mtrace's own memory";
+            a->tracer = 1;
         } else if (a->own_bytes) {
             char kib[32];
             mta_human_bytes(kib, sizeof kib, a->own_bytes);
@@ -221,6 +325,7 @@ void mta_report_maps_text(FILE *out, const struct mta_model *m, struct mta_symbo
     fprintf(out, "%16s %10s %8s %8s %8s %-4s %12s %14s  %s\n", "Address", "Kbytes", "RSS", "PSS",
             "Anon", "Mode", "live blocks", "live bytes", "Mapping  [what it is]");
     uint64_t tot_kb = 0, tot_rss = 0, tot_pss = 0, tot_anon = 0;
+    uint64_t prog_kb = 0, prog_rss = 0, prog_pss = 0, prog_anon = 0;
     char a[32], b[32];
     for (size_t i = 0; i < tb.rs.n; i++) {
         const struct mta_region *r = &tb.rs.v[i];
@@ -230,6 +335,14 @@ void mta_report_maps_text(FILE *out, const struct mta_model *m, struct mta_symbo
         tot_rss += r->rss_kb;
         tot_pss += r->pss_kb;
         tot_anon += r->anon_kb;
+        if (!an->tracer) {
+            /* a merged region: its size without the tracer's share (RSS of
+             * the share is unknown: counted as the program's) */
+            prog_kb += kb - an->own_bytes / 1024;
+            prog_rss += r->rss_kb;
+            prog_pss += r->pss_kb;
+            prog_anon += r->anon_kb;
+        }
         fprintf(out, "%16llx %10llu %8llu %8llu %8llu %-4s %12s %14s  %.*s",
                 (unsigned long long)r->start, (unsigned long long)kb,
                 (unsigned long long)r->rss_kb, (unsigned long long)r->pss_kb,
@@ -249,9 +362,22 @@ void mta_report_maps_text(FILE *out, const struct mta_model *m, struct mta_symbo
             for (unsigned f = 0; f < nf && f < 3; f++)
                 mta_print_frame(out, &frames[f], o);
         }
+        if (an->by_program) {
+            struct mta_frame frames[MT_MAX_DEPTH * 2];
+            unsigned nf = mta_stack_frames(sym, m, an->map_stack, o, frames, 64);
+            fprintf(out, "%16s   mapped by the program at\n", "");
+            if (!nf)
+                fprintf(out, "      (no stack recorded)\n");
+            for (unsigned f = 0; f < nf && f < 3; f++)
+                mta_print_frame(out, &frames[f], o);
+        }
     }
     fprintf(out, "%16s %10llu %8llu %8llu %8llu\n", "total kB", (unsigned long long)tot_kb,
             (unsigned long long)tot_rss, (unsigned long long)tot_pss, (unsigned long long)tot_anon);
+    fprintf(out, "%16s %10llu %8llu %8llu %8llu  (the program's: without mtrace's own memory, "
+            "trace file, reserved space and libmtrace.so)\n", "program kB",
+            (unsigned long long)prog_kb, (unsigned long long)prog_rss,
+            (unsigned long long)prog_pss, (unsigned long long)prog_anon);
     table_free(&tb);
 }
 
@@ -277,6 +403,9 @@ static json_t *region_json(const struct mta_model *m, const struct mta_region *r
     json_object_set_new(jr, "live_blocks", json_integer((json_int_t)an->live_blocks));
     json_object_set_new(jr, "live_bytes", json_integer((json_int_t)an->live_bytes));
     json_object_set_new(jr, "owners", owners);
+    json_object_set_new(jr, "tracer", json_boolean(an->tracer));
+    json_object_set_new(jr, "mapped_by_program",
+                        an->by_program ? mta_json_frames(sym, m, an->map_stack, o) : json_null());
     return jr;
 }
 
@@ -288,9 +417,16 @@ json_t *mta_maps_json(const struct mta_model *m, struct mta_symbolizer *sym,
     json_t *arr = json_array();
     if (table_build(&tb, m, &have_smaps))
         return json_pack("{s:o,s:n}", "regions", arr, "snapshot");
-    for (size_t i = 0; i < tb.rs.n; i++)
-        json_array_append_new(arr, region_json(m, &tb.rs.v[i], &tb.an[i], sym, o));
+    uint64_t total = 0, program = 0;
+    for (size_t i = 0; i < tb.rs.n; i++) {
+        const struct mta_region *r = &tb.rs.v[i];
+        json_array_append_new(arr, region_json(m, r, &tb.an[i], sym, o));
+        total += r->end - r->start;
+        if (!tb.an[i].tracer)
+            program += r->end - r->start - tb.an[i].own_bytes;
+    }
     table_free(&tb);
-    return json_pack("{s:o,s:s,s:b}", "regions", arr, "snapshot", snapshot_name(m), "smaps",
-                     have_smaps);
+    return json_pack("{s:o,s:s,s:b,s:I,s:I}", "regions", arr, "snapshot", snapshot_name(m),
+                     "smaps", have_smaps, "total_size", (json_int_t)total, "program_size",
+                     (json_int_t)program);
 }

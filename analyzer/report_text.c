@@ -101,6 +101,14 @@ static void print_summary(FILE *out, const struct mta_model *m, const struct mta
     fprintf(out, "  %sleaked        %14s bytes in %s blocks%s from %zu call stacks\n",
             m->leaked_bytes ? RED(o) : "", mta_commas(a, sizeof a, m->leaked_bytes),
             mta_commas(c, sizeof c, m->leaked_blocks), RESET(o), nsites);
+    if (m->invalid_frees) {
+        fprintf(out, "  %sinvalid frees %14s%s   (addresses that were never heap blocks: a stack "
+                "variable, a global...; e.g.", RED(o), mta_commas(a, sizeof a, m->invalid_frees),
+                RESET(o));
+        for (uint64_t i = 0; i < m->invalid_frees && i < 3; i++)
+            fprintf(out, " 0x%llx", (unsigned long long)m->invalid_free_ptrs[i]);
+        fprintf(out, ")\n");
+    }
     if (m->untracked_frees)
         fprintf(out, "  frees of blocks allocated before %s: %s\n",
                 m->info.window_start_ns ? "the window" : "tracing began",
@@ -164,12 +172,14 @@ static void print_leaks(FILE *out, const struct mta_model *m, struct mta_symboli
                 mta_commas(a, sizeof a, s->leak_bytes), mta_commas(b, sizeof b, s->leak_blocks),
                 s->leak_blocks == 1 ? "" : "s", RESET(o));
         fprintf(out, "  (%s allocated here in all)\n", mta_commas(a, sizeof a, s->allocs));
-        unsigned k = mta_stack_frames(sym, m, order[i], o, frames,
-                                      sizeof frames / sizeof frames[0]);
+        struct mta_stack_end end;
+        unsigned k = mta_stack_frames_end(sym, m, order[i], o, frames,
+                                          sizeof frames / sizeof frames[0], &end);
         if (!k)
             fprintf(out, "      (no stack recorded)\n");
         for (unsigned j = 0; j < k; j++)
             mta_print_frame(out, &frames[j], o);
+        mta_print_stack_end(out, &end, "      ");
     }
     if (shown < n)
         fprintf(out, "\n  ... and %zu more stacks (--top 0 lists all)\n", n - shown);

@@ -236,6 +236,8 @@ static int load_proc(struct proc *p, const struct mta_report_opts *o)
         size_t n;
         uint32_t *order = mta_leak_order(&m, &n);
         struct mta_symbolizer *sym = mta_sym_new();
+        if (sym)
+            mta_sym_short_templates(sym, o->short_templates);
         p->leaks = calloc(n ? n : 1, sizeof *p->leaks);
         if (!order || !sym || !p->leaks) {
             free(order);

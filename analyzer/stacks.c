@@ -112,6 +112,7 @@ int64_t mta_stacks_add(struct mta_stacks *s, uint64_t id, const uint64_t *frames
         memcpy(st->frames, frames, n * sizeof *frames);
         st->n = n;
         st->hash = h;
+        st->cut = 0;
         index = (uint32_t)s->n++;
         s->by_content[j] = index;
         if (s->n * 2 > s->content_cap && grow_content(s))
@@ -138,4 +139,11 @@ uint32_t mta_stacks_index(const struct mta_stacks *s, uint64_t id)
         if (s->by_id[k].id == id)
             return s->by_id[k].index;
     return 0;
+}
+
+void mta_stacks_set_cut(struct mta_stacks *s, uint64_t id)
+{
+    uint32_t i = mta_stacks_index(s, id);
+    if (i && i < s->n)
+        s->v[i].cut = 1;
 }

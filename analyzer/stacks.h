@@ -11,6 +11,7 @@ struct mta_stack {
     uint64_t *frames;
     unsigned n;
     uint64_t hash;
+    int cut;      /* cut at the depth limit: the program had more frames */
 };
 
 struct mta_stacks {
@@ -27,6 +28,8 @@ void mta_stacks_free(struct mta_stacks *s);
 /* Records stack `id`; returns its index (merged with identical stacks), or
  * -1 on out of memory. */
 int64_t mta_stacks_add(struct mta_stacks *s, uint64_t id, const uint64_t *frames, unsigned n);
+/* Marks trace stack `id` (already added) as cut at the depth limit. */
+void mta_stacks_set_cut(struct mta_stacks *s, uint64_t id);
 /* The index of trace stack `id`, or 0 if the trace never defined it (yet).
  * Ids are resolved lazily by the model: see mta_stacks_bind. */
 uint32_t mta_stacks_index(const struct mta_stacks *s, uint64_t id);

@@ -20,8 +20,10 @@
  *     until mta_sym_free, so closing a file never invalidates a result.
  *   - Results are cached per (address, is_return_address).
  *   - Names: the DWARF name of each (inlined) function, following
- *     DW_AT_abstract_origin/DW_AT_specification; the mangled linkage name
- *     for C++ (no demangling: that needs libstdc++).  Without DWARF, a
+ *     DW_AT_abstract_origin/DW_AT_specification; for C++ the linkage name,
+ *     demangled with the C++ runtime's __cxa_demangle (libstdc++ is linked
+ *     into the analyzer only), optionally with template arguments shortened
+ *     to "<...>" (mta_sym_short_templates).  Without DWARF, a
  *     per-file sorted index of the symbol table (dwfl_module_addrname scans
  *     every symbol on each call) gives the name, "@VERSION" dropped.
  *   - Inlined frames: the innermost scope from dwarf_getscopes, then its
@@ -307,6 +309,7 @@ struct mta_symbolizer {
     size_t warn_len, warn_cap;
     unsigned warn_lines, warn_dropped;
     char *warn_out;             /* warn + the "more" line */
+    int short_templates;        /* Registry<...>::make<...> */
 };
 
 static const Dwfl_Callbacks sym_callbacks = {
@@ -832,7 +835,7 @@ static const char *sym_name(struct sym_file *f, uint64_t pc)
 /* ---- DWARF ---- */
 
 /* A function's name: the mangled linkage name for C++ (DW_AT_name would be
- * the bare unqualified name, and we do not demangle), else DW_AT_name.  A C
+ * the bare unqualified name; display_name demangles it), else DW_AT_name.  A C
  * linkage name is only an assembler label (glibc's "__GI_qsort" for qsort),
  * so it is not preferred.  Both follow DW_AT_abstract_origin and
  * DW_AT_specification. */
@@ -1038,6 +1041,118 @@ static unsigned dwarf_frames(struct mta_symbolizer *s, Dwarf_Die *cudie, Dwarf_A
     return k;
 }
 
+/* ---- names people read ---- */
+
+/* The C++ runtime's demangler (libstdc++, <cxxabi.h>): a malloc'd string,
+ * or NULL with *status != 0 when `mangled` is not a C++ mangled name. */
+char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
+
+/* Does out[0, o) end with the word "operator"? */
+static int ends_with_operator(const char *out, size_t o)
+{
+    static const char kw[] = "operator";
+    size_t k = sizeof kw - 1;
+    if (o < k || memcmp(out + o - k, kw, k) != 0)
+        return 0;
+    return o == k || !(out[o - k - 1] == '_' || (out[o - k - 1] >= 'a' && out[o - k - 1] <= 'z') ||
+                       (out[o - k - 1] >= 'A' && out[o - k - 1] <= 'Z') ||
+                       (out[o - k - 1] >= '0' && out[o - k - 1] <= '9'));
+}
+
+size_t mta_short_templates(const char *in, char *out, size_t cap)
+{
+    size_t o = 0, need = 0;
+#define PUT(c)                                                                                  \
+    do {                                                                                        \
+        if (o + 1 < cap)                                                                        \
+            out[o++] = (c);                                                                     \
+        need++;                                                                                 \
+    } while (0)
+    for (size_t i = 0; in[i];) {
+        char c = in[i];
+        if (c == '<' && ends_with_operator(out, o)) {
+            /* operator<, operator<<, operator<=, operator<=>, operator<<= */
+            while (in[i] == '<' || in[i] == '=' || (in[i] == '>' && in[i - 1] == '='))
+                PUT(in[i++]);
+            continue;
+        }
+        if (c != '<') {
+            PUT(c);
+            i++;
+            continue;
+        }
+        /* template arguments: skip to the matching '>' (parentheses hold
+         * expressions such as (1>2), which do not close the list) */
+        int angle = 0, paren = 0;
+        size_t j = i;
+        for (; in[j]; j++) {
+            if (in[j] == '(')
+                paren++;
+            else if (in[j] == ')' && paren)
+                paren--;
+            else if (!paren && in[j] == '<')
+                angle++;
+            else if (!paren && in[j] == '>' && --angle == 0)
+                break;
+        }
+        if (!in[j]) { /* unbalanced: leave the rest as it is */
+            for (; in[i]; i++)
+                PUT(in[i]);
+            break;
+        }
+        PUT('<');
+        PUT('.');
+        PUT('.');
+        PUT('.');
+        PUT('>');
+        i = j + 1;
+    }
+#undef PUT
+    if (cap)
+        out[o < cap ? o : cap - 1] = '\0';
+    return need;
+}
+
+/* The name shown for a symbol: demangled if it is a C++ name, template
+ * arguments shortened on request; interned. */
+static const char *display_name(struct mta_symbolizer *s, const char *name)
+{
+    if (!name)
+        return NULL;
+    char *dem = NULL;
+    if (name[0] == '_' && name[1] == 'Z') {
+        int status = -1;
+        dem = __cxa_demangle(name, NULL, NULL, &status);
+        if (status != 0) {
+            free(dem);
+            dem = NULL;
+        }
+    }
+    const char *full = dem ? dem : name;
+    const char *r;
+    if (s->short_templates && strchr(full, '<')) {
+        size_t len = strlen(full) + 1;
+        char *shortened = malloc(len);
+        if (shortened) {
+            mta_short_templates(full, shortened, len);
+            r = intern(s, shortened);
+            free(shortened);
+        } else {
+            r = intern(s, full);
+        }
+    } else {
+        r = intern(s, full);
+    }
+    free(dem);
+    return r;
+}
+
+void mta_sym_short_templates(struct mta_symbolizer *s, int on)
+{
+    if (s)
+        s->short_templates = on;
+}
+
 /* ---- resolve ---- */
 
 static unsigned compute(struct mta_symbolizer *s, uint64_t address, int is_ret,
@@ -1084,7 +1199,7 @@ static unsigned compute(struct mta_symbolizer *s, uint64_t address, int is_ret,
         fr[i].module = m->path;
         fr[i].offset = address - m->bias;
         fr[i].inlined = tmp[i].inlined;
-        fr[i].function = intern(s, tmp[i].function);
+        fr[i].function = display_name(s, tmp[i].function);
         fr[i].file = tmp[i].file; /* interned already */
         fr[i].line = tmp[i].line;
     }

@@ -4,6 +4,7 @@
 #ifndef MTA_SYMBOLIZE_H
 #define MTA_SYMBOLIZE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "trace.h"
@@ -11,8 +12,8 @@
 struct mta_frame {
     uint64_t address;      /* the recorded address */
     const char *function;  /* NULL if unknown.  DWARF name, else the symbol
-                              table's (without "@VERSION").  C++ names stay
-                              mangled: no demangler without libstdc++ */
+                              table's (without "@VERSION").  C++ names are
+                              demangled ("operator new(unsigned long)") */
     const char *file;      /* source file (made absolute with the CU's
                               compilation directory, as addr2line does);
                               NULL if unknown */
@@ -47,6 +48,13 @@ void mta_sym_add_module(struct mta_symbolizer *s, const struct mta_module *m);
  * per address. */
 unsigned mta_sym_resolve(struct mta_symbolizer *s, uint64_t address, int is_return_address,
                          struct mta_frame *out, unsigned max);
+/* Template arguments of C++ names shortened from now on (call before
+ * resolving: results are cached): "Registry<...>::make<...>(int&)". */
+void mta_sym_short_templates(struct mta_symbolizer *s, int on);
+/* Writes `in` with every template argument list replaced by "<...>"
+ * (operator<, operator<< and friends kept) into out (cap bytes, always
+ * terminated when cap > 0); returns the length the whole result needs. */
+size_t mta_short_templates(const char *in, char *out, size_t cap);
 /* Problems noticed so far (missing file, build-id mismatch), one per line,
  * or NULL.  A module is only checked when an address inside it is first
  * resolved, so ask after resolving.  Valid until the next call or

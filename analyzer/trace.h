@@ -88,6 +88,9 @@ struct mta_sink {
     void (*done)(void *ctx, const struct mta_trace_info *info);
     /* optional: a hint that `ev` comes soon (the model prefetches its slot) */
     void (*upcoming)(void *ctx, const struct mta_event *ev);
+    /* optional, right after stack(): that stack was cut at the depth limit (the
+     * program had more frames; MT_TAG_STACK_CUT, trace.json "cut": true) */
+    void (*stack_cut)(void *ctx, uint64_t id);
 };
 
 /* A reader's error: what, where.  Messages name the file and byte offset. */

@@ -144,7 +144,7 @@ static int decode_next(struct reader *r, struct cursor *c)
         uint64_t u[10];
         if (tag == MT_TAG_PAD)
             return c->p = c->end, 0;
-        if (tag == MT_TAG_STACK) {
+        if (tag == MT_TAG_STACK || tag == MT_TAG_STACK_CUT) {
             uint64_t id, n;
             if (mt_get_uv(&p, end, &id) || mt_get_uv(&p, end, &n))
                 return corrupt(r, rec, "stack record cut short");
@@ -161,6 +161,8 @@ static int decode_next(struct reader *r, struct cursor *c)
                 return corrupt(r, rec, "stack record with id 0");
             if (r->sink->stack)
                 r->sink->stack(r->sink->ctx, id, r->stack_frames, (unsigned)n);
+            if (tag == MT_TAG_STACK_CUT && r->sink->stack_cut)
+                r->sink->stack_cut(r->sink->ctx, id);
             c->p = p;
             continue;
         }

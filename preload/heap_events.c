@@ -135,9 +135,16 @@ void mt_heap_chunk_unmapped(struct mt_thread *t, const struct mt_heap_before *hb
     record_chunk_map(t, MT_MAP_CHUNK_MUNMAP, hb->map_start, hb->map_len, 0, 0, MT_CAUSE_FREE, 0);
 }
 
+/* The order of what one realloc did: a break that grew moved before the
+ * block was mapped (glibc's per-thread cache set up by realloc(NULL, big),
+ * or a new block from the top of the brk heap); a break that shrank was
+ * trimmed after, when the old block was freed into the top. */
 void mt_heap_after_realloc(struct mt_thread *t, const struct mt_heap_before *hb,
                            const void *p, uint32_t stack)
 {
+    uintptr_t brk_now = mt_glibc_curbrk ? (uintptr_t)*mt_glibc_curbrk : mt_heap_current_brk();
+    if (brk_now > __atomic_load_n(&mt_heap_last_brk, __ATOMIC_RELAXED))
+        mt_heap_check_brk(t, MT_CAUSE_REALLOC, stack);
     uintptr_t start = 0, len = 0;
     int now_mapped = p && mt_glibc_chunk_mapping(p, &start, &len);
     if (p && (mt_glibc_head(p) & (MT_CHUNK_IS_MMAPPED | MT_CHUNK_NON_MAIN_ARENA)) ==

@@ -59,13 +59,17 @@ static inline void mt_heap_before_free(struct mt_heap_before *hb, const void *p)
     mt_glibc_chunk_mapping(p, &hb->map_start, &hb->map_len);
 }
 
-/* After an allocation: a dedicated mmap, a thread arena's heap not seen
- * before, or a break move? */
+/* After an allocation: a break move, a dedicated mmap, a thread arena's
+ * heap not seen before?  In that order: within one call glibc moves the
+ * break first (setting up its per-thread cache on the first call, a small
+ * block from the brk heap) and maps the block after; an allocation never
+ * shrinks the break. */
 static inline void mt_heap_after(struct mt_thread *t, unsigned cause, const void *p,
                                  uint32_t stack)
 {
     if (!MT_HEAP_CHECKS)
         return;
+    mt_heap_check_brk(t, cause, stack);
     size_t head = mt_glibc_head(p);
     if (__builtin_expect(head & (MT_CHUNK_IS_MMAPPED | MT_CHUNK_NON_MAIN_ARENA), 0)) {
         if (head & MT_CHUNK_IS_MMAPPED)
@@ -73,7 +77,6 @@ static inline void mt_heap_after(struct mt_thread *t, unsigned cause, const void
         else
             mt_heap_in_arena(t, cause, p, stack);
     }
-    mt_heap_check_brk(t, cause, stack);
 }
 
 /* After a free: the dedicated mapping went away, or the heap was trimmed? */

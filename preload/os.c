@@ -35,12 +35,35 @@ static void own_note(void *p, size_t bytes, int add)
     mt_spin_unlock(&own_lock);
 }
 
+#ifndef PR_SET_VMA
+#define PR_SET_VMA 0x53564d41
+#define PR_SET_VMA_ANON_NAME 0
+#endif
+
+/* The name of the tracer's anonymous mappings in /proc/PID/maps:
+ * "[anon:mtrace]".  A named mapping is never merged by the kernel with the
+ * program's unnamed anonymous memory next to it, so the region map tells
+ * the program's memory from the tracer's.  Kernels without
+ * CONFIG_ANON_VMA_NAME (before 5.17, or built without it) refuse: then
+ * MADV_NOHUGEPAGE keeps the mappings apart, and the own-memory list says
+ * which ranges are ours. */
+static const char own_name[] = "mtrace";
+static int own_name_refused;
+
 void *mt_os_alloc(size_t bytes)
 {
     long r = syscall(SYS_mmap, NULL, bytes, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (r < 0 && r > -4096)
         return NULL;
+    if (__atomic_load_n(&own_name_refused, __ATOMIC_RELAXED) ||
+        syscall(SYS_prctl, PR_SET_VMA, PR_SET_VMA_ANON_NAME, r, bytes, own_name) != 0) {
+        __atomic_store_n(&own_name_refused, 1, __ATOMIC_RELAXED);
+        /* no names: a VMA flag the program's memory does not carry keeps
+         * ours apart all the same (the kernel merges only equal flags, and
+         * splits what mmap just merged) */
+        syscall(SYS_madvise, r, bytes, MADV_NOHUGEPAGE);
+    }
     own_note((void *)r, bytes, 1);
     return (void *)r;
 }

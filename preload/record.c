@@ -66,13 +66,14 @@ void mt_record_realloc(struct mt_thread *t, void *old, void *p, size_t size,
     mt_commit(c, o);
 }
 
-int mt_record_stack(struct mt_thread *t, uint32_t id, const uintptr_t *frames, unsigned n)
+int mt_record_stack(struct mt_thread *t, uint32_t id, const uintptr_t *frames, unsigned n,
+                    int cut)
 {
     struct mt_cursor *c = mt_cursor_of(t);
     uint8_t *o = mt_reserve(t, c, 1 + (2 + (size_t)n) * MT_VARINT_MAX, mt_ticks());
     if (!o)
         return -1;
-    *o++ = MT_TAG_STACK;
+    *o++ = cut ? MT_TAG_STACK_CUT : MT_TAG_STACK;
     o = mt_put_uv(o, id);
     o = mt_put_uv(o, n);
     uint64_t prev = 0;

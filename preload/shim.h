@@ -250,8 +250,10 @@ void mt_record_blob(struct mt_thread *t, unsigned tag, unsigned reason,
                     const void *data, size_t len) MT_HIDDEN;
 const uint8_t *mt_record_info_filled(struct mt_thread *t, unsigned kind, size_t max,
                                      size_t (*fill)(char *buf, size_t cap)) MT_HIDDEN;
+/* cut: the program's stack had more frames than the depth limit
+ * (written as MT_TAG_STACK_CUT). */
 int mt_record_stack(struct mt_thread *t, uint32_t id, const uintptr_t *frames,
-                    unsigned n) MT_HIDDEN;
+                    unsigned n, int cut) MT_HIDDEN;
 
 /* ---- stacks (stack.c) ---- */
 /* Captures the caller's stack and returns its interned id (0 if none). */

@@ -20,9 +20,11 @@ struct slot {
     uint64_t hash;
     uint64_t off;   /* frames start in the pool */
     uint32_t id;    /* 0 = empty */
-    uint32_t n;
+    uint32_t n;     /* frames | SLOT_CUT when the stack was cut at the depth limit */
     uint64_t seq;   /* ring mode: 1 + chunk sequence it was last written in */
 };
+
+#define SLOT_CUT (1u << 31)
 
 #define RECENT_SLOTS 256
 #define RECENT_FRAMES 64
@@ -31,6 +33,7 @@ struct recent {
     uintptr_t ip0, sp0;  /* the first frame */
     uint32_t id;         /* 0: empty */
     uint32_t n;
+    uint32_t cut;        /* the stack was cut at the depth limit */
     uint64_t seq;        /* ring mode: as slot.seq */
     uintptr_t ip[RECENT_FRAMES];
     uintptr_t sp[RECENT_FRAMES];
@@ -132,17 +135,17 @@ static int grow_pool(struct mt_intern *in, size_t need)
  * chunks are overwritten first.  Makes room for the stack and the event in
  * the current chunk and writes the stack there unless it already is. */
 static void ring_place(struct mt_thread *t, uint32_t id, const uintptr_t *f, unsigned n,
-                       uint64_t *seq)
+                       int cut, uint64_t *seq)
 {
     struct mt_cursor *c = mt_cursor_of(t);
     if (!mt_reserve(t, c, 1 + (2 + (size_t)n) * MT_VARINT_MAX + EVENT_ROOM, mt_ticks()))
         return; /* the event will be counted as lost */
     uint64_t here = c->chunk->seq + 1;
-    if (*seq != here && mt_record_stack(t, id, f, n) == 0)
+    if (*seq != here && mt_record_stack(t, id, f, n, cut) == 0)
         *seq = here;
 }
 
-static uint32_t intern(struct mt_thread *t, const uintptr_t *f, unsigned n)
+static uint32_t intern(struct mt_thread *t, const uintptr_t *f, unsigned n, int cut)
 {
     struct mt_cursor *c = mt_cursor_of(t);
     struct mt_intern *in = c->intern;
@@ -151,15 +154,16 @@ static uint32_t intern(struct mt_thread *t, const uintptr_t *f, unsigned n)
         if (!in)
             return 0;
     }
-    uint64_t h = hash_frames(f, n);
+    uint64_t h = hash_frames(f, n) ^ (cut ? 2 : 0);
+    uint32_t nkey = n | (cut ? SLOT_CUT : 0);
     uint32_t i = (uint32_t)h & in->mask;
     for (;;) {
         struct slot *s = &in->slots[i];
         if (!s->id)
             break;
-        if (s->hash == h && s->n == n && !memcmp(in->pool + s->off, f, n * sizeof *f)) {
+        if (s->hash == h && s->n == nkey && !memcmp(in->pool + s->off, f, n * sizeof *f)) {
             if (MT_UNLIKELY(mt_w.ring))
-                ring_place(t, s->id, f, n, &s->seq);
+                ring_place(t, s->id, f, n, cut, &s->seq);
             return s->id;
         }
         i = (i + 1) & in->mask;
@@ -172,16 +176,16 @@ static uint32_t intern(struct mt_thread *t, const uintptr_t *f, unsigned n)
     uint32_t id = __atomic_fetch_add(&next_stack_id, 1, __ATOMIC_RELAXED);
     uint64_t seq = 0;
     if (MT_UNLIKELY(mt_w.ring)) {
-        ring_place(t, id, f, n, &seq);
+        ring_place(t, id, f, n, cut, &seq);
         if (!seq)
             return 0;
-    } else if (mt_record_stack(t, id, f, n)) {
+    } else if (mt_record_stack(t, id, f, n, cut)) {
         return 0;
     }
     struct slot *s = &in->slots[i];
     s->hash = h;
     s->id = id;
-    s->n = n;
+    s->n = nkey;
     s->seq = seq;
     s->off = in->pool_used;
     memcpy(in->pool + in->pool_used, f, n * sizeof *f);
@@ -213,8 +217,9 @@ uint32_t mt_stack_here(struct mt_thread *t)
     uintptr_t frames[MT_MAX_DEPTH], sps[MT_MAX_DEPTH];
     unsigned max = mt_opt.depth;
     if (MT_UNLIKELY(mt_opt.unwind == 1) && mt_glibc_loader_walk_ok()) {
-        unsigned n = mt_unwind_dwarf(frames, max);
-        return n ? intern(t, frames, n) : 0;
+        int cut;
+        unsigned n = mt_unwind_dwarf(frames, max, &cut);
+        return n ? intern(t, frames, n, cut) : 0;
     }
     struct mt_frame start;
     mt_unwind_start(&start);
@@ -225,14 +230,15 @@ uint32_t mt_stack_here(struct mt_thread *t)
         r = recent_slot(in, start.ip, start.sp);
         if (recent_matches(r, start.ip, start.sp)) {
             if (MT_UNLIKELY(mt_w.ring))
-                ring_place(t, r->id, r->ip, r->n, &r->seq);
+                ring_place(t, r->id, r->ip, r->n, (int)r->cut, &r->seq);
             return r->id;
         }
     }
-    unsigned n = mt_unwind_from(&start, frames, sps, max);
+    int cut;
+    unsigned n = mt_unwind_from(&start, frames, sps, max, &cut);
     if (!n)
         return 0;
-    uint32_t id = intern(t, frames, n);
+    uint32_t id = intern(t, frames, n, cut);
     in = c->intern;
     if (id && in && n <= RECENT_FRAMES) {
         if (!in->recent)
@@ -243,6 +249,7 @@ uint32_t mt_stack_here(struct mt_thread *t)
             r->ip0 = start.ip;
             r->sp0 = start.sp;
             r->n = n;
+            r->cut = (uint32_t)cut;
             /* intern() left the stack in the current chunk (ring mode) */
             r->seq = mt_w.ring && c->chunk ? c->chunk->seq + 1 : 0;
             memcpy(r->ip, frames, n * sizeof *frames);

@@ -108,9 +108,12 @@ void mt_unwind_forget_code(void)
 /* ---- tier 3: libunwind from a known frame ---- */
 
 /* Unwinds the callers of the frame (ip, sp, bp) with libunwind; writes up to
- * max return addresses (and their stack pointers) and learns verdicts. */
+ * max return addresses (and their stack pointers) and learns verdicts.  Stops
+ * at the outermost frame or at a frame of libmtrace (the shim's main wrapper,
+ * its exit()): nothing outward of it is the program's.  *more is set when a
+ * further frame of the program exists beyond max (the stack was cut). */
 static unsigned dwarf_tail(uintptr_t ip, uintptr_t sp, uintptr_t bp, uintptr_t *ips,
-                           uintptr_t *sps, unsigned max)
+                           uintptr_t *sps, unsigned max, int *more)
 {
     ucontext_t uc;
     memset(&uc, 0, sizeof uc);
@@ -122,13 +125,17 @@ static unsigned dwarf_tail(uintptr_t ip, uintptr_t sp, uintptr_t bp, uintptr_t *
         return 0;
     unsigned n = 0;
     uintptr_t cip = ip, csp = sp, cbp = bp;
-    while (n < max && unw_step(&cur) > 0) {
+    while (unw_step(&cur) > 0) {
         unw_word_t nip, nsp, nbp;
         unw_get_reg(&cur, UNW_REG_IP, &nip);
         unw_get_reg(&cur, UNW_REG_SP, &nsp);
         unw_get_reg(&cur, UNW_X86_64_RBP, &nbp);
-        if (!nip)
+        if (!nip || is_self(nip))
             break;
+        if (n == max) {
+            *more = 1;
+            break;
+        }
         /* would the frame-pointer rule have found this caller? */
         int fp_ok = cbp >= csp && cbp - csp < (64u << 20) && !(cbp & 7) &&
                     nsp == cbp + 16 && nip == *(const uintptr_t *)(cbp + 8) &&
@@ -146,17 +153,22 @@ static unsigned dwarf_tail(uintptr_t ip, uintptr_t sp, uintptr_t bp, uintptr_t *
 
 /* ---- the unwinder ---- */
 
-static unsigned unwind_dwarf_only(uintptr_t *frames, unsigned max)
+static unsigned unwind_dwarf_only(uintptr_t *frames, unsigned max, int *cut)
 {
-    void *buf[MT_MAX_DEPTH + 16];
-    unsigned want = max + 16 < MT_MAX_DEPTH + 16 ? max + 16 : MT_MAX_DEPTH + 16;
+    void *buf[MT_MAX_DEPTH + 17];
+    unsigned want = max + 17;
     int n = unw_backtrace(buf, (int)want);
     int i = 0;
     while (i < n && is_self((uintptr_t)buf[i]))
         i++;
     unsigned out = 0;
-    for (; i < n && out < max; i++)
+    for (; i < n && !is_self((uintptr_t)buf[i]); i++) {
+        if (out == max) {
+            *cut = 1;
+            break;
+        }
         frames[out++] = (uintptr_t)buf[i];
+    }
     return out;
 }
 
@@ -180,23 +192,37 @@ __attribute__((noinline)) void mt_unwind_start(struct mt_frame *f)
 }
 
 unsigned mt_unwind_from(const struct mt_frame *start, uintptr_t *ips, uintptr_t *sps,
-                        unsigned max)
+                        unsigned max, int *cut)
 {
     uintptr_t ip = start->ip, sp = start->sp, bp = start->bp;
     unsigned n = 0;
-    /* Walk while each frame is known to keep rbp as its frame base. */
+    *cut = 0;
+    /* Walk while each frame is known to keep rbp as its frame base.  The
+     * walk ends at the outermost frame, or where it reaches libmtrace's own
+     * code (the main wrapper the shim hands to __libc_start_main): the
+     * program's stack ends there, and libc's start-up frames are outward. */
     for (;;) {
+        if (n == max) {
+            /* is there another frame of the program? (one more step) */
+            if (verdict_of(ip) == VERDICT_FP) {
+                if (bp >= sp && bp - sp <= (64u << 20) && !(bp & 7)) {
+                    uintptr_t nip = *(uintptr_t *)(bp + 8);
+                    *cut = nip && !is_self(nip);
+                }
+                return n;
+            }
+            break;
+        }
         ips[n] = ip;
         sps[n] = sp;
-        if (++n == max)
-            return n;
+        n++;
         if (verdict_of(ip) != VERDICT_FP)
             break;
         if (bp < sp || bp - sp > (64u << 20) || (bp & 7))
             break; /* implausible frame pointer: let DWARF decide */
         uintptr_t nip = *(uintptr_t *)(bp + 8);
-        if (!nip)
-            return n; /* the outermost frame */
+        if (!nip || is_self(nip))
+            return n; /* the outermost frame of the program */
         sp = bp + 16;
         bp = *(uintptr_t *)bp;
         ip = nip;
@@ -208,18 +234,19 @@ unsigned mt_unwind_from(const struct mt_frame *start, uintptr_t *ips, uintptr_t 
      * hook unwinding on the same thread, nor its locks against fork. */
     struct mt_internal in;
     mt_internal_begin(&in);
-    unsigned k = dwarf_tail(ip, sp, bp, ips + n, sps + n, max - n);
+    unsigned k = dwarf_tail(ip, sp, bp, ips + n, sps + n, max - n, cut);
     mt_internal_end(&in);
     return n + k;
 }
 
-unsigned mt_unwind_dwarf(uintptr_t *frames, unsigned max)
+unsigned mt_unwind_dwarf(uintptr_t *frames, unsigned max, int *cut)
 {
+    *cut = 0;
     if (!mt_glibc_loader_walk_ok())
         return 0;
     struct mt_internal in;
     mt_internal_begin(&in);
-    unsigned n = unwind_dwarf_only(frames, max);
+    unsigned n = unwind_dwarf_only(frames, max, cut);
     mt_internal_end(&in);
     return n;
 }

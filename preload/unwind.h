@@ -15,11 +15,14 @@ struct mt_frame {
 /* The program's frame that called into libmtrace (our frames skipped). */
 void mt_unwind_start(struct mt_frame *f) MT_UNWIND_HIDDEN;
 /* The stack from `start` outwards: return addresses and their stack
- * pointers, at most max; returns how many. */
+ * pointers, at most max; returns how many.  It ends at the program's
+ * outermost frame: the first frame in libmtrace (the main wrapper handed to
+ * __libc_start_main, or the exit() interposer) and everything outward of it
+ * are left out.  *cut = 1 when the program's stack had more than max frames. */
 unsigned mt_unwind_from(const struct mt_frame *start, uintptr_t *ips, uintptr_t *sps,
-                        unsigned max) MT_UNWIND_HIDDEN;
-/* MTRACE_UNWIND=1: libunwind only, no stack pointers. */
-unsigned mt_unwind_dwarf(uintptr_t *frames, unsigned max) MT_UNWIND_HIDDEN;
+                        unsigned max, int *cut) MT_UNWIND_HIDDEN;
+/* MTRACE_UNWIND=1: libunwind only, no stack pointers; the same ends. */
+unsigned mt_unwind_dwarf(uintptr_t *frames, unsigned max, int *cut) MT_UNWIND_HIDDEN;
 void mt_unwind_init(void) MT_UNWIND_HIDDEN;
 /* Code was unmapped (dlclose): forget what we learnt about return addresses. */
 void mt_unwind_forget_code(void) MT_UNWIND_HIDDEN;

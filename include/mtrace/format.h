@@ -127,6 +127,13 @@ enum mt_tag {
     MT_TAG_MAPS = 8,     /* sv dt, uv reason, uv len, text of
                             /proc/self/maps (or smaps at exit) */
     MT_TAG_SETTING = 9,  /* sv dt, sv param, sv value: a successful mallopt() */
+    MT_TAG_STACK_CUT = 12, /* as MT_TAG_STACK, for a stack cut at the depth
+                            limit (mt_file_header.depth): the program's stack
+                            had more frames than were recorded.  A stack
+                            ends at the program's outermost frame: libmtrace's
+                            own frames (its main wrapper) and libc's start-up
+                            frames outward of them are never recorded.
+                            Readers before this tag reject such traces. */
     MT_TAG_ALLOC = 16    /* 16 + enum mt_alloc_kind: sv dt, sv (ptr - prev),
                             uv (size << 2 | source), uv stack */
 };

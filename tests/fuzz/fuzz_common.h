@@ -37,7 +37,7 @@ static int fuzz_model_reports(fuzz_reader read, const uint8_t *data, size_t size
     int rc = read("fuzz", data, size, &sink, &err);
     if (rc == 0) {
         mta_model_finish(&m);
-        struct mta_report_opts o = {0, 0, 0, 1};
+        struct mta_report_opts o = {.all_frames = 1};
         FILE *out = fuzz_devnull();
         mta_report_text(out, &m, NULL, &o);
         mta_report_json(out, &m, NULL, &o);

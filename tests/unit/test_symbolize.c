@@ -565,3 +565,41 @@ Test(symbolize, without_debug_aranges)
     unlink(copy);
     rmdir(dir);
 }
+
+/* ---- names people read ---- */
+
+static void check_short(const char *in, const char *want)
+{
+    char buf[256];
+    size_t need = mta_short_templates(in, buf, sizeof buf);
+    cr_assert_str_eq(buf, want, "%s", in);
+    cr_assert_eq(need, strlen(want));
+}
+
+Test(short_templates, replaces_argument_lists)
+{
+    check_short("shapes::Widget* shapes::Registry<shapes::Widget>::make<int&>(int&)",
+                "shapes::Widget* shapes::Registry<...>::make<...>(int&)");
+    check_short("std::map<int, std::vector<int, std::allocator<int> > >::find(int const&)",
+                "std::map<...>::find(int const&)");
+    check_short("f<(1>2)>(int)", "f<...>(int)");
+    check_short("plain_c_name", "plain_c_name");
+}
+
+Test(short_templates, keeps_operators)
+{
+    check_short("bool operator< <int>(A<int> const&, A<int> const&)",
+                "bool operator< <...>(A<...> const&, A<...> const&)");
+    check_short("std::ostream::operator<<(int)", "std::ostream::operator<<(int)");
+    check_short("X<int>::operator<=>(X<int> const&)", "X<...>::operator<=>(X<...> const&)");
+    check_short("X::operator->()", "X::operator->()");
+    check_short("unbalanced<int", "unbalanced<int");
+}
+
+Test(short_templates, truncates_safely)
+{
+    char buf[8];
+    size_t need = mta_short_templates("Registry<Widget>::make", buf, sizeof buf);
+    cr_assert_eq(need, strlen("Registry<...>::make"));
+    cr_assert_str_eq(buf, "Registr");
+}

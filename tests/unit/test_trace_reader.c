@@ -209,3 +209,45 @@ Test(trace_reader, truncated_file_is_flagged_and_readable_part_kept)
     cr_assert_gt(s.n, 10);
     cr_assert_lt(s.n, 100);
 }
+
+static uint64_t cut_ids[8];
+static int ncut;
+
+static void on_stack_cut(void *ctx, uint64_t id)
+{
+    (void)ctx;
+    if (ncut < 8)
+        cut_ids[ncut++] = id;
+}
+
+Test(trace_reader, stack_cut_at_the_depth_limit)
+{
+    tb_init(&tb);
+    tb_chunk(&tb, 7, 0, 1000);
+    uint64_t frames[2] = {0x401000, 0x401100};
+    tb_stack(&tb, 1, frames, 2);
+    uint8_t *tag = tb.pos;
+    tb_stack(&tb, 2, frames, 2);
+    *tag = MT_TAG_STACK_CUT; /* the same layout, another tag */
+    tb_alloc(&tb, 1010, MT_KIND_MALLOC, 0x555500001000, 100, MT_SRC_BRK, 2);
+    struct seen s;
+    memset(&s, 0, sizeof s);
+    struct mta_error err;
+    memset(&err, 0, sizeof err);
+    ncut = 0;
+    const char *path = tb_write(&tb, 0);
+    struct mta_sink sink = {.ctx = &s, .stack = on_stack, .event = on_event, .done = on_done,
+                            .stack_cut = on_stack_cut};
+    int rc = mta_read_binary(path, &sink, &err);
+    unlink(path);
+    cr_assert_eq(rc, 0, "%s", err.msg);
+    cr_assert_eq(s.nstacks, 2);
+    cr_assert_eq(s.stack_depth[1], 2);
+    cr_assert_eq(ncut, 1);
+    cr_assert_eq(cut_ids[0], 2);
+    cr_assert_eq(s.n, 1);
+    /* a sink without stack_cut reads the same trace */
+    memset(&s, 0, sizeof s);
+    cr_assert_eq(read_trace(&tb, 0, &s, &err), 0, "%s", err.msg);
+    cr_assert_eq(s.nstacks, 2);
+}
