@@ -1,4 +1,5 @@
 /* mtrace-report: reads a trace (binary or trace.json) and prints reports. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include "model.h"
 #include "report.h"
 #include "symbolize.h"
+#include "xalloc.h"
 
 #ifndef MTRACE_VERSION
 #define MTRACE_VERSION "0"
@@ -36,11 +38,25 @@ static void usage(FILE *out)
         "  --all-frames      also show frames below main()\n"
         "  --color WHEN      auto (default), always or never\n"
         "  --fail-on-leaks[=BYTES]\n"
-        "                    exit with status 4 if more than BYTES (default 0) leaked\n"
+        "                    exit with status 4 if more than BYTES (default 0) leaked,\n"
+        "                    6 if the trace is incomplete (events lost) so it cannot tell\n"
         "  --version, --help\n"
         "\n"
         "exit status: 0 report printed; 1 bad command line; 2 cannot read the input;\n"
-        "3 the input is not a valid trace; 4 leaks above --fail-on-leaks; 5 internal error\n");
+        "3 the input is not a valid trace; 4 leaks above --fail-on-leaks; 5 out of memory\n"
+        "or internal error; 6 --fail-on-leaks inconclusive (the trace lost events)\n");
+}
+
+/* Grows the stack now: under an address-space limit (ulimit -v) a stack
+ * that must grow after the heap took the rest gets SIGSEGV instead of a
+ * clean out-of-memory exit.  The deepest paths (symbolizing, JSON) stay
+ * well inside this. */
+static __attribute__((noinline)) void grow_stack(void)
+{
+    volatile char probe[1 << 20];
+    for (size_t i = 0; i < sizeof probe; i += 4096)
+        probe[i] = 0;
+    probe[sizeof probe - 1] = 0;
 }
 
 enum mode { MODE_TEXT, MODE_JSON, MODE_SOURCES, MODE_MAPS, MODE_EXPORT };
@@ -138,6 +154,9 @@ int main(int argc, char **argv)
         return MTA_EXIT_USAGE;
     }
     const char *path = argv[optind];
+    mta_alloc_set_input(path);
+    mta_alloc_setup();
+    grow_stack();
     if (mode == MODE_EXPORT)
         return export_json(path);
     opts.color = !strcmp(color, "always") || (!strcmp(color, "auto") && isatty(1) &&
@@ -157,21 +176,42 @@ int main(int argc, char **argv)
     struct mta_symbolizer *sym = mta_sym_new();
     for (size_t i = 0; i < model.n_modules; i++)
         mta_sym_add_module(sym, &model.modules[i]);
+    int rc = MTA_EXIT_OK;
     switch (mode) {
-    case MODE_JSON: mta_report_json(stdout, &model, sym, &opts); break;
+    case MODE_JSON:
+        if (mta_report_json(stdout, &model, sym, &opts) && !ferror(stdout)) {
+            fprintf(stderr, "mtrace-report: %s: internal error: the JSON report could not be "
+                    "built; please report this with the trace\n", path);
+            rc = MTA_EXIT_INTERNAL;
+        }
+        break;
     case MODE_SOURCES: mta_report_sources_text(stdout, &model, sym, &opts); break;
     case MODE_MAPS: mta_report_maps_text(stdout, &model, sym, &opts); break;
     default: mta_report_text(stdout, &model, sym, &opts); break;
     }
-    int rc = MTA_EXIT_OK;
-    if (fail_over >= 0 && model.leaked_bytes > (uint64_t)fail_over) {
+    if (rc == MTA_EXIT_OK && fail_over >= 0 && model.fate_unknown) {
+        fprintf(stderr, "mtrace-report: %s: leak check inconclusive: %s; %llu bytes in %llu "
+                "blocks were live when the trace ends and their fate is unknown, and later "
+                "leaks cannot be seen (%s)\n", path, mta_incomplete_reason(&model),
+                (unsigned long long)model.unknown_bytes,
+                (unsigned long long)model.unknown_blocks,
+                model.info.stop_reason == MT_STOP_MAX_SIZE || model.info.lost_events
+                    ? "raise MTRACE_MAX_SIZE and run again"
+                    : "run again with a complete trace");
+        rc = MTA_EXIT_INCONCLUSIVE;
+    } else if (rc == MTA_EXIT_OK && fail_over >= 0 &&
+               model.leaked_bytes > (uint64_t)fail_over) {
         fprintf(stderr, "mtrace-report: %s: %llu bytes leaked in %llu blocks (limit %lld)\n",
                 path, (unsigned long long)model.leaked_bytes,
                 (unsigned long long)model.leaked_blocks, fail_over);
         rc = MTA_EXIT_LEAKS;
     }
-    if (fflush(stdout) != 0)
+    /* a report that could not be written whole is an error, not a report */
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "mtrace-report: %s: cannot write the report to standard output: %s\n",
+                path, strerror(errno));
         rc = MTA_EXIT_IO;
+    }
     mta_sym_free(sym);
     mta_model_free(&model);
     return rc;

@@ -21,6 +21,10 @@ unsigned mta_stack_frames(struct mta_symbolizer *sym, const struct mta_model *m,
                           struct mta_frame *out, unsigned max);
 /* Site indexes with leaks, largest leaked bytes first; caller frees. */
 uint32_t *mta_leak_order(const struct mta_model *m, size_t *count);
+/* The same for blocks of unknown fate (an incomplete trace). */
+uint32_t *mta_unknown_order(const struct mta_model *m, size_t *count);
+/* "max_size", "no_space", ... for mt_file_header.stop_reason */
+const char *mta_stop_reason_name(uint32_t reason);
 const char *mta_end_state_name(uint32_t state);
 const char *mta_source_name(unsigned source);
 const char *mta_cause_name(unsigned cause);
