@@ -25,7 +25,7 @@ struct mta_stacks {
 int mta_stacks_init(struct mta_stacks *s);
 void mta_stacks_free(struct mta_stacks *s);
 /* Records stack `id`; returns its index (merged with identical stacks), or
- * -1 on out of memory. */
+ * -1 (kept for callers; out of memory ends the process, see xalloc.h). */
 int64_t mta_stacks_add(struct mta_stacks *s, uint64_t id, const uint64_t *frames, unsigned n);
 /* The index of trace stack `id`, or 0 if the trace never defined it (yet).
  * Ids are resolved lazily by the model: see mta_stacks_bind. */
