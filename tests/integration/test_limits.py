@@ -120,9 +120,9 @@ class OutOfMemory(unittest.TestCase):
         return outcomes
 
     def threshold(self, args, path, lo, hi):
-        """The smallest limit (KiB, within 256) at which the report succeeds."""
+        """The smallest limit (KiB, within 512) at which the report succeeds."""
         self.assertEqual(run([*args, path], hi).returncode, 0, f"fails at ulimit -v {hi}")
-        while hi - lo > 256:
+        while hi - lo > 512:
             mid = (lo + hi) // 2
             if run([*args, path], mid).returncode == 0:
                 hi = mid
@@ -135,10 +135,10 @@ class OutOfMemory(unittest.TestCase):
             self.skipTest("ASan build: ulimit -v does not work under AddressSanitizer")
         rep = json.loads(run(["--json", self.trace]).stdout)
         self.assertEqual(rep["summary"]["distinct_stacks"], (1 << STACK_BITS) + 1)
-        for args, step in ((["--json"], 300), (["--color", "never"], 1000)):
+        for args, step in ((["--json"], 500), (["--color", "never"], 1000)):
             full = run([*args, self.trace])
             self.assertEqual(full.returncode, 0, full.stderr)
-            edge = self.threshold(args, self.trace, 10000, 1 << 19)
+            edge = self.threshold(args, self.trace, 10000, 1 << 18)
             limits = [20000, 40000, edge // 2] + list(range(edge - 3000, edge, step)) + \
                 [edge, edge + 256]
             outcomes = self.check_limits(args, self.trace, full.stdout, limits)
