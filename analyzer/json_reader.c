@@ -593,6 +593,14 @@ int mta_read_json_mem(const char *path, const char *buf, size_t len,
             return MTA_EXIT_INTERNAL;
         }
 #endif
+        /* jansson gives every syntax error a position; a failed allocation
+         * deep in the parser returns with the error still as initialised
+         * (line -1, no text) */
+        if (jerr.line < 0 && !jerr.text[0]) {
+            mta_set_error(r.err, MTA_EXIT_INTERNAL, "%s: out of memory parsing the JSON; "
+                          "free memory or raise the limit (ulimit -v) and run again", path);
+            return MTA_EXIT_INTERNAL;
+        }
         mta_set_error(r.err, MTA_EXIT_CORRUPT,
                       "%s: line %d, column %d (byte %d): invalid JSON: %s", path, jerr.line,
                       jerr.column, jerr.position, jerr.text);

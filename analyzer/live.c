@@ -1,6 +1,7 @@
 /* Open addressing with linear probing and backward-shift deletion, so that
  * heavy churn leaves no tombstones behind. */
 #include "live.h"
+#include "xalloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,7 @@ int mta_live_init(struct mta_live *l)
 {
     l->cap = 1024;
     l->count = 0;
-    l->slots = calloc(l->cap, sizeof *l->slots);
+    l->slots = mta_xcalloc(l->cap, sizeof *l->slots);
     return l->slots ? 0 : -1;
 }
 
@@ -34,7 +35,7 @@ void mta_live_free(struct mta_live *l)
 static int grow(struct mta_live *l)
 {
     size_t ncap = l->cap * 2;
-    struct mta_block *ns = calloc(ncap, sizeof *ns);
+    struct mta_block *ns = mta_xcalloc(ncap, sizeof *ns);
     if (!ns)
         return -1;
     for (size_t i = 0; i < l->cap; i++) {
@@ -99,7 +100,7 @@ int mta_live_take(struct mta_live *l, uint64_t ptr, struct mta_block *out)
 
 int mta_live_copy(struct mta_live *dst, const struct mta_live *src)
 {
-    dst->slots = malloc(src->cap * sizeof *dst->slots);
+    dst->slots = mta_xmalloc(src->cap * sizeof *dst->slots);
     if (!dst->slots) {
         dst->cap = dst->count = 0;
         return -1;

@@ -22,13 +22,14 @@ struct mta_live {
 int mta_live_init(struct mta_live *l);
 void mta_live_free(struct mta_live *l);
 /* Inserts a block; if the address is already live, the old block is
- * replaced and copied to *replaced (returns 1), else returns 0; -1 on OOM. */
+ * replaced and copied to *replaced (returns 1), else returns 0.  Out of
+ * memory ends the process (xalloc.h). */
 int mta_live_put(struct mta_live *l, const struct mta_block *b, struct mta_block *replaced);
 /* Starts fetching the slot `ptr` hashes to. */
 void mta_live_prefetch(const struct mta_live *l, uint64_t ptr);
 /* Removes the block at ptr into *out; returns 0 if it was not live. */
 int mta_live_take(struct mta_live *l, uint64_t ptr, struct mta_block *out);
-/* A copy of src into dst (dst is overwritten, not freed); -1 out of memory. */
+/* A copy of src into dst (dst is overwritten, not freed); returns 0. */
 int mta_live_copy(struct mta_live *dst, const struct mta_live *src);
 
 #endif

@@ -13,6 +13,7 @@
 #include "report.h"
 #include "report_tree.h"
 #include "symbolize.h"
+#include "xalloc.h"
 
 #ifndef MTRACE_VERSION
 #define MTRACE_VERSION "0"
@@ -49,9 +50,23 @@ static void usage(FILE *out)
         "  --version, --help\n"
         "\n"
         "exit status: 0 report printed; 1 bad command line; 2 cannot read the input;\n"
-        "3 the input is not a valid trace; 4 leaks above --fail-on-leaks; 5 internal error;\n"
-        "6 inconclusive: --fail-on-leaks cannot decide (another allocator served malloc,\n"
-        "  or a process of the run exec'd a program that was not traced)\n");
+        "3 the input is not a valid trace; 4 leaks above --fail-on-leaks; 5 out of memory\n"
+        "or internal error;\n"
+        "6 inconclusive: --fail-on-leaks cannot decide (the trace is incomplete: events\n"
+        "  lost; another allocator served malloc; or a process of the run exec'd a\n"
+        "  program that was not traced)\n");
+}
+
+/* Grows the stack now: under an address-space limit (ulimit -v) a stack
+ * that must grow after the heap took the rest gets SIGSEGV instead of a
+ * clean out-of-memory exit.  The deepest paths (symbolizing, JSON) stay
+ * well inside this. */
+static __attribute__((noinline)) void grow_stack(void)
+{
+    volatile char probe[1 << 20];
+    for (size_t i = 0; i < sizeof probe; i += 4096)
+        probe[i] = 0;
+    probe[sizeof probe - 1] = 0;
 }
 
 enum mode { MODE_TEXT = MTA_MODE_TEXT, MODE_JSON = MTA_MODE_JSON, MODE_SOURCES = MTA_MODE_SOURCES,
@@ -176,6 +191,8 @@ int main(int argc, char **argv)
                 "(try --help)\n");
         return MTA_EXIT_USAGE;
     }
+    mta_alloc_setup();
+    grow_stack();
     char **paths;
     size_t np;
     int is_run;
@@ -214,6 +231,7 @@ static int single_report(FILE *out, enum mode mode, const struct mta_report_opts
                          long long fail_over, const char *path, int is_run)
 {
     struct mta_report_opts opts = *o;
+    mta_alloc_set_input(path);
 
     struct mta_model model;
     struct mta_error err = {{0}, 0};
@@ -230,15 +248,32 @@ static int single_report(FILE *out, enum mode mode, const struct mta_report_opts
     mta_sym_short_templates(sym, opts.short_templates);
     for (size_t i = 0; i < model.n_modules; i++)
         mta_sym_add_module(sym, &model.modules[i]);
+    int rc = MTA_EXIT_OK;
     switch (mode) {
-    case MODE_JSON: mta_report_json(out, &model, sym, &opts); break;
+    case MODE_JSON:
+        if (mta_report_json(out, &model, sym, &opts) && !ferror(out)) {
+            fprintf(stderr, "mtrace-report: %s: internal error: the JSON report could not be "
+                    "built; please report this with the trace\n", path);
+            rc = MTA_EXIT_INTERNAL;
+        }
+        break;
     case MODE_SOURCES: mta_report_sources_text(out, &model, sym, &opts); break;
     case MODE_MAPS: mta_report_maps_text(out, &model, sym, &opts); break;
     default: mta_report_text(out, &model, sym, &opts); break;
     }
-    int rc = MTA_EXIT_OK;
-    /* an image replaced by exec leaked nothing: the exec released its memory */
-    if (fail_over >= 0 && mta_process_leaked_bytes(&model) > (uint64_t)fail_over) {
+    if (rc == MTA_EXIT_OK && fail_over >= 0 && model.fate_unknown) {
+        fprintf(stderr, "mtrace-report: %s: leak check inconclusive: %s; %llu bytes in %llu "
+                "blocks were live when the trace ends and their fate is unknown, and later "
+                "leaks cannot be seen (%s)\n", path, mta_incomplete_reason(&model),
+                (unsigned long long)model.unknown_bytes,
+                (unsigned long long)model.unknown_blocks,
+                model.info.stop_reason == MT_STOP_MAX_SIZE || model.info.lost_events
+                    ? "raise MTRACE_MAX_SIZE and run again"
+                    : "run again with a complete trace");
+        rc = MTA_EXIT_INCONCLUSIVE;
+    } else if (rc == MTA_EXIT_OK && fail_over >= 0 &&
+               mta_process_leaked_bytes(&model) > (uint64_t)fail_over) {
+        /* an image replaced by exec leaked nothing: the exec released its memory */
         fprintf(stderr, "mtrace-report: %s: %llu bytes leaked in %llu blocks (limit %lld)\n",
                 path, (unsigned long long)model.leaked_bytes,
                 (unsigned long long)model.leaked_blocks, fail_over);

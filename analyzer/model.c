@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "errors.h"
+#include "xalloc.h"
 
 #define GLIBC_DEFAULT_MMAP_THRESHOLD (128u * 1024)
 #define TEMPORARY_NS 1000000ull
@@ -54,9 +55,7 @@ static struct mta_site *site(struct mta_model *m, uint32_t index)
         size_t ncap = m->sites_cap ? m->sites_cap : 256;
         while (ncap <= index)
             ncap *= 2;
-        struct mta_site *ns = realloc(m->sites, ncap * sizeof *ns);
-        if (!ns)
-            return NULL;
+        struct mta_site *ns = mta_xreallocarray(m->sites, ncap, sizeof *ns);
         memset(ns + m->sites_cap, 0, (ncap - m->sites_cap) * sizeof *ns);
         m->sites = ns;
         m->sites_cap = ncap;
@@ -66,12 +65,12 @@ static struct mta_site *site(struct mta_model *m, uint32_t index)
 
 static char *dup_str(const char *s)
 {
-    return s ? strdup(s) : NULL;
+    return s ? mta_xstrdup(s) : NULL;
 }
 
 static char *dup_n(const char *s, size_t n)
 {
-    char *d = malloc(n + 1);
+    char *d = mta_xmalloc(n + 1);
     if (d) {
         memcpy(d, s, n);
         d[n] = '\0';
@@ -137,7 +136,7 @@ static void on_module(void *ctx, const struct mta_module *mod)
             return;
     if (m->n_modules == m->modules_cap) {
         size_t ncap = m->modules_cap ? m->modules_cap * 2 : 32;
-        struct mta_module *nm = realloc(m->modules, ncap * sizeof *nm);
+        struct mta_module *nm = mta_xreallocarray(m->modules, ncap, sizeof *nm);
         if (!nm)
             return;
         m->modules = nm;
@@ -150,8 +149,35 @@ static void on_module(void *ctx, const struct mta_module *mod)
     m->n_modules++;
 }
 
+void mta_total_add(struct mta_model *m, uint64_t *total, uint64_t v)
+{
+    if (v > MTA_TOTAL_MAX - *total) {
+        *total = MTA_TOTAL_MAX;
+        m->anomalies.totals_saturated = 1;
+    } else {
+        *total += v;
+    }
+}
+
+void mta_total_sub(struct mta_model *m, uint64_t *total, uint64_t v)
+{
+    if (v > *total) { /* only after a saturated add */
+        *total = 0;
+        m->anomalies.totals_saturated = 1;
+    } else {
+        *total -= v;
+    }
+}
+
 static void add_live(struct mta_model *m, const struct mta_event *ev, uint32_t stack)
 {
+    if (!ev->ptr) {
+        /* 0 marks an empty slot of the live table; no allocator returns it */
+        m->anomalies.null_allocs++;
+        return;
+    }
+    if (ev->size >= MTA_SIZE_IMPOSSIBLE)
+        m->anomalies.impossible_sizes++;
     struct mta_block b = {ev->ptr, ev->size, ev->ns, stack, (uint8_t)ev->source,
                           (uint8_t)ev->kind};
     struct mta_block old;
@@ -159,23 +185,19 @@ static void add_live(struct mta_model *m, const struct mta_event *ev, uint32_t s
     if (r == 1) {
         /* the address is live twice: its free was not recorded */
         m->replaced_blocks++;
-        m->live_bytes -= old.size;
+        mta_total_sub(m, &m->live_bytes, old.size);
         struct mta_site *s = site(m, old.stack);
-        if (s) {
-            s->live_blocks--;
-            s->live_bytes -= old.size;
-        }
+        s->live_blocks--;
+        mta_total_sub(m, &s->live_bytes, old.size);
     }
     m->allocations++;
-    m->bytes_allocated += ev->size;
-    m->live_bytes += ev->size;
+    mta_total_add(m, &m->bytes_allocated, ev->size);
+    mta_total_add(m, &m->live_bytes, ev->size);
     struct mta_site *s = site(m, stack);
-    if (s) {
-        s->allocs++;
-        s->alloc_bytes += ev->size;
-        s->live_blocks++;
-        s->live_bytes += ev->size;
-    }
+    s->allocs++;
+    mta_total_add(m, &s->alloc_bytes, ev->size);
+    s->live_blocks++;
+    mta_total_add(m, &s->live_bytes, ev->size);
     if (m->live_bytes > m->peak_bytes) {
         m->peak_bytes = m->live_bytes;
         m->peak_blocks = m->live.count;
@@ -242,15 +264,13 @@ static int drop_live(struct mta_model *m, uint64_t ptr, uint64_t ns, uint32_t ti
         return 0;
     }
     m->frees++;
-    m->live_bytes -= b.size;
+    mta_total_sub(m, &m->live_bytes, b.size);
     struct mta_site *s = site(m, b.stack);
-    if (s) {
-        s->live_blocks--;
-        s->live_bytes -= b.size;
-        s->frees++;
-        if (ns - b.ns < TEMPORARY_NS)
-            s->temporary++;
-    }
+    s->live_blocks--;
+    mta_total_sub(m, &s->live_bytes, b.size);
+    s->frees++;
+    if (ns - b.ns < TEMPORARY_NS)
+        s->temporary++;
     unsigned slot = tid % 64;
     m->recent_free[slot].tid = tid;
     m->recent_free[slot].ptr = b.ptr;
@@ -337,30 +357,60 @@ struct mta_sink mta_model_sink(struct mta_model *m)
     return s;
 }
 
+const char *mta_incomplete_reason(const struct mta_model *m)
+{
+    const struct mta_trace_info *in = &m->info;
+    switch (in->stop_reason) {
+    case MT_STOP_NONE: break;
+    case MT_STOP_MAX_SIZE: return "recording stopped: MTRACE_MAX_SIZE was reached";
+    case MT_STOP_NO_SPACE: return "recording stopped: the file system refused to grow the trace";
+    case MT_STOP_FD_LOST:
+        return "recording stopped: the program closed or replaced the trace's file descriptor";
+    case MT_STOP_SECCOMP: return "recording stopped: the program installed a seccomp filter";
+    case MT_STOP_IO_ERROR: return "recording stopped: an I/O error growing the trace";
+    default: return "recording stopped early (reason unknown to this mtrace-report)";
+    }
+    if (in->lost_events)
+        return "events were lost";
+    if (in->truncated)
+        return "the file is shorter than its header says (later records are missing)";
+    return NULL;
+}
+
+/* Blocks still live at the end are leaks, or, when the trace is incomplete,
+ * of unknown fate: the trace does not say where in a stream events were
+ * lost, so every block live at the end of what can be read may have been
+ * freed by a missing record (docs/report-json.md, "unknown"). */
 void mta_model_finish(struct mta_model *m)
 {
     if (m->finished)
         return;
     m->finished = 1;
+    m->fate_unknown = mta_incomplete_reason(m) != NULL;
+    site(m, (uint32_t)m->stacks.n); /* sites cover every stack index */
     for (size_t i = 0; i < m->live.cap; i++) {
         const struct mta_block *b = &m->live.slots[i];
         if (!b->ptr)
             continue;
-        m->leaked_blocks++;
-        m->leaked_bytes += b->size;
         struct mta_site *s = site(m, b->stack);
-        if (s) {
+        if (m->fate_unknown) {
+            m->unknown_blocks++;
+            mta_total_add(m, &m->unknown_bytes, b->size);
+            s->unknown_blocks++;
+            mta_total_add(m, &s->unknown_bytes, b->size);
+        } else {
+            m->leaked_blocks++;
+            mta_total_add(m, &m->leaked_bytes, b->size);
             s->leak_blocks++;
-            s->leak_bytes += b->size;
+            mta_total_add(m, &s->leak_bytes, b->size);
         }
     }
-    site(m, (uint32_t)m->stacks.n); /* sites cover every stack index */
 }
 
 int mta_model_load(struct mta_model *m, const char *path, struct mta_error *err)
 {
     struct mta_sink sink = mta_model_sink(m);
-    m->source_path = strdup(path);
+    m->source_path = mta_xstrdup(path);
     int rc = mta_read_any(path, &sink, err);
     if (rc == 0)
         mta_model_finish(m);

@@ -16,8 +16,27 @@ struct mta_site {
     uint64_t allocs, alloc_bytes;
     uint64_t live_blocks, live_bytes;
     uint64_t leak_blocks, leak_bytes;   /* filled by mta_model_finish */
+    uint64_t unknown_blocks, unknown_bytes; /* live at the end of a trace that
+                                               lost events: fate unknown */
     uint64_t temporary;                 /* freed within 1 ms of allocation */
     uint64_t frees;                     /* blocks from here freed (or realloc'd) */
+};
+
+/* Byte totals saturate here (the largest JSON integer) rather than wrap:
+ * a hostile trace can claim sizes up to 2^62.  mta_model.anomalies says
+ * when one did. */
+#define MTA_TOTAL_MAX ((uint64_t)INT64_MAX)
+/* An allocation larger than any x86-64 address space (5-level paging). */
+#define MTA_SIZE_IMPOSSIBLE (1ull << 56)
+
+/* Things a well-formed trace of a real process does not contain; counted,
+ * shown in the report, never fatal.  (mta_model.replaced_blocks and
+ * untracked_frees count the other two: allocations at an address already
+ * live, frees of addresses not live.) */
+struct mta_anomalies {
+    uint64_t null_allocs;           /* allocation record with address 0 */
+    uint64_t impossible_sizes;      /* size >= MTA_SIZE_IMPOSSIBLE */
+    int totals_saturated;           /* a byte total hit MTA_TOTAL_MAX */
 };
 
 /* Request-size bands of the sources report. */
@@ -93,6 +112,13 @@ struct mta_model {
     int start_regions_tried;
     uint64_t replaced_blocks;     /* allocation at an address already live */
     uint64_t leaked_blocks, leaked_bytes;
+    /* The trace is incomplete (recording stopped early, events were lost,
+     * or the file is cut short): the frees of blocks live at its end may be
+     * among the missing events, so they are "unknown", never leaks, and a
+     * leak gate is inconclusive.  mta_model_finish sets these. */
+    int fate_unknown;
+    uint64_t unknown_blocks, unknown_bytes;
+    struct mta_anomalies anomalies;
     uint64_t last_ns;
 
     /* where the memory came from */
@@ -132,6 +158,17 @@ struct mta_sink mta_model_sink(struct mta_model *m);
 int mta_model_could_be_heap(struct mta_model *m, uint64_t ptr);
 /* Computes leaks (blocks still live) per site.  Call after reading. */
 void mta_model_finish(struct mta_model *m);
+/* Saturating byte arithmetic for totals (sets anomalies.totals_saturated). */
+void mta_total_add(struct mta_model *m, uint64_t *total, uint64_t v);
+void mta_total_sub(struct mta_model *m, uint64_t *total, uint64_t v);
+/* a + b capped at MTA_TOTAL_MAX, for sums the reports make of totals */
+static inline uint64_t mta_sat_sum(uint64_t a, uint64_t b)
+{
+    return b > MTA_TOTAL_MAX - (a < MTA_TOTAL_MAX ? a : MTA_TOTAL_MAX) ? MTA_TOTAL_MAX : a + b;
+}
+/* Why the trace is incomplete, for people ("MTRACE_MAX_SIZE reached", ...);
+ * NULL when it is complete. */
+const char *mta_incomplete_reason(const struct mta_model *m);
 /* Reads a trace (binary or JSON) into the model. */
 int mta_model_load(struct mta_model *m, const char *path, struct mta_error *err);
 

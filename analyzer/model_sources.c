@@ -3,6 +3,7 @@
  * heaps, and glibc's mmap threshold, replayed with glibc's own rules from
  * what the trace recorded (tunables, mallopt, frees of mmapped chunks). */
 #include "model.h"
+#include "xalloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -98,7 +99,7 @@ static void add_arena_heap(struct mta_model *m, uint64_t base, uint64_t size, ui
     }
     if (m->n_arena_heaps == m->arena_heaps_cap) {
         size_t ncap = m->arena_heaps_cap ? m->arena_heaps_cap * 2 : 8;
-        struct mta_arena_heap *nh = realloc(m->arena_heaps, ncap * sizeof *nh);
+        struct mta_arena_heap *nh = mta_xreallocarray(m->arena_heaps, ncap, sizeof *nh);
         if (!nh)
             return;
         m->arena_heaps = nh;
@@ -126,7 +127,7 @@ static void add_heap_event(struct mta_model *m, const struct mta_event *ev, uint
     }
     if (m->n_heap_events == m->heap_events_cap) {
         size_t ncap = m->heap_events_cap ? m->heap_events_cap * 2 : 64;
-        struct mta_heap_event *ne = realloc(m->heap_events, ncap * sizeof *ne);
+        struct mta_heap_event *ne = mta_xreallocarray(m->heap_events, ncap, sizeof *ne);
         if (!ne) {
             m->heap_events_dropped++;
             return;
@@ -153,7 +154,7 @@ static struct mta_threshold_change *add_threshold_change(struct mta_model *m, ui
 {
     if (m->n_thresholds == m->thresholds_cap) {
         size_t ncap = m->thresholds_cap ? m->thresholds_cap * 2 : 8;
-        struct mta_threshold_change *nt = realloc(m->thresholds, ncap * sizeof *nt);
+        struct mta_threshold_change *nt = mta_xreallocarray(m->thresholds, ncap, sizeof *nt);
         if (!nt)
             return NULL;
         m->thresholds = nt;
@@ -205,7 +206,7 @@ void mta_sources_on_alloc(struct mta_model *m, const struct mta_event *ev, uint3
 {
     unsigned band = band_of(ev->size), src = ev->source & 3;
     m->band_requests[band][src]++;
-    m->band_bytes[band][src] += ev->size;
+    mta_total_add(m, &m->band_bytes[band][src], ev->size);
     if (src == MT_SRC_MMAP || src == MT_SRC_BRK || src == MT_SRC_ARENA)
         threshold_stats_add(m, ev->size, src == MT_SRC_MMAP);
     if (src == MT_SRC_ARENA)

@@ -1,4 +1,5 @@
 #include "regions.h"
+#include "xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,9 +30,9 @@ int mta_regions_parse(const char *text, struct mta_regions *out)
     memset(out, 0, sizeof *out);
     if (!text)
         return 0;
-    out->text = strdup(text);
+    out->text = mta_xstrdup(text);
     size_t cap = 64;
-    out->v = calloc(cap, sizeof *out->v);
+    out->v = mta_xcalloc(cap, sizeof *out->v);
     if (!out->text || !out->v) {
         mta_regions_free(out);
         return -1;
@@ -44,7 +45,7 @@ int mta_regions_parse(const char *text, struct mta_regions *out)
         struct mta_region r;
         if (parse_header_line(line, &r) == 0) {
             if (out->n == cap) {
-                struct mta_region *nv = realloc(out->v, cap * 2 * sizeof *nv);
+                struct mta_region *nv = mta_xreallocarray(out->v, cap * 2, sizeof *nv);
                 if (!nv) {
                     mta_regions_free(out);
                     return -1;

@@ -45,6 +45,10 @@ void mta_print_stack_end(FILE *out, const struct mta_stack_end *end, const char 
 int mta_frame_is_outside(const struct mta_frame *f);
 /* Site indexes with leaks, largest leaked bytes first; caller frees. */
 uint32_t *mta_leak_order(const struct mta_model *m, size_t *count);
+/* The same for blocks of unknown fate (an incomplete trace). */
+uint32_t *mta_unknown_order(const struct mta_model *m, size_t *count);
+/* "max_size", "no_space", ... for mt_file_header.stop_reason */
+const char *mta_stop_reason_name(uint32_t reason);
 const char *mta_end_state_name(uint32_t state);
 /* "SIGTERM" for 15; NULL if the number has no name. */
 const char *mta_signal_name(int sig);

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "report.h"
+#include "xalloc.h"
 
 const char *mta_end_state_name(uint32_t s)
 {
@@ -28,6 +29,13 @@ const char *mta_signal_name(int sig)
         "SIGTTOU", "SIGURG", "SIGXCPU", "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH",
         "SIGIO", "SIGPWR", "SIGSYS"};
     return sig > 0 && sig < (int)(sizeof names / sizeof names[0]) ? names[sig] : NULL;
+}
+
+const char *mta_stop_reason_name(uint32_t r)
+{
+    static const char *names[] = {"none", "max_size", "no_space", "fd_lost", "seccomp",
+                                  "io_error"};
+    return r < 6 ? names[r] : "unknown";
 }
 
 const char *mta_source_name(unsigned s)
@@ -174,31 +182,43 @@ void mta_print_stack_end(FILE *out, const struct mta_stack_end *end, const char 
 }
 
 static const struct mta_model *order_model;
+static int order_unknown; /* rank by unknown_* instead of leak_* */
 
 static int by_leak_bytes(const void *a, const void *b)
 {
     const struct mta_site *x = &order_model->sites[*(const uint32_t *)a];
     const struct mta_site *y = &order_model->sites[*(const uint32_t *)b];
-    if (x->leak_bytes != y->leak_bytes)
-        return x->leak_bytes > y->leak_bytes ? -1 : 1;
-    if (x->leak_blocks != y->leak_blocks)
-        return x->leak_blocks > y->leak_blocks ? -1 : 1;
+    uint64_t xb = order_unknown ? x->unknown_bytes : x->leak_bytes;
+    uint64_t yb = order_unknown ? y->unknown_bytes : y->leak_bytes;
+    uint64_t xn = order_unknown ? x->unknown_blocks : x->leak_blocks;
+    uint64_t yn = order_unknown ? y->unknown_blocks : y->leak_blocks;
+    if (xb != yb)
+        return xb > yb ? -1 : 1;
+    if (xn != yn)
+        return xn > yn ? -1 : 1;
     return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
+}
+
+static uint32_t *site_order(const struct mta_model *m, int unknown, size_t *count)
+{
+    size_t n = 0;
+    uint32_t *v = mta_xmalloc((m->stacks.n + 1) * sizeof *v);
+    for (size_t i = 0; i < m->stacks.n && i < m->sites_cap; i++)
+        if (unknown ? m->sites[i].unknown_blocks : m->sites[i].leak_blocks)
+            v[n++] = (uint32_t)i;
+    order_model = m;
+    order_unknown = unknown;
+    qsort(v, n, sizeof *v, by_leak_bytes);
+    *count = n;
+    return v;
 }
 
 uint32_t *mta_leak_order(const struct mta_model *m, size_t *count)
 {
-    size_t n = 0;
-    uint32_t *v = malloc((m->stacks.n + 1) * sizeof *v);
-    if (!v) {
-        *count = 0;
-        return NULL;
-    }
-    for (size_t i = 0; i < m->stacks.n && i < m->sites_cap; i++)
-        if (m->sites[i].leak_blocks)
-            v[n++] = (uint32_t)i;
-    order_model = m;
-    qsort(v, n, sizeof *v, by_leak_bytes);
-    *count = n;
-    return v;
+    return site_order(m, 0, count);
+}
+
+uint32_t *mta_unknown_order(const struct mta_model *m, size_t *count)
+{
+    return site_order(m, 1, count);
 }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "report.h"
+#include "xalloc.h"
 
 #define MTA_REPORT_SCHEMA_VERSION 1
 
@@ -14,9 +15,22 @@ json_t *mta_json_hex(uint64_t v)
     return json_string(buf);
 }
 
+/* Text from the trace need not be UTF-8 (a command line, a path): bytes
+ * that are not are shown as '?' rather than losing the whole report. */
 static json_t *str_or_null(const char *s)
 {
-    return s ? json_string(s) : json_null();
+    if (!s)
+        return json_null();
+    json_t *j = json_string(s);
+    if (j)
+        return j;
+    char *c = mta_xstrdup(s);
+    for (char *p = c; *p; p++)
+        if ((unsigned char)*p >= 0x80)
+            *p = '?';
+    j = json_string(c);
+    free(c);
+    return j;
 }
 
 json_t *mta_json_frames(struct mta_symbolizer *sym, const struct mta_model *m, uint32_t stack,
@@ -41,7 +55,7 @@ static json_t *process_json(const struct mta_model *m)
 {
     const struct mta_trace_info *in = &m->info;
     int signaled = in->end_state == MT_END_SIGNAL || in->end_state == MT_END_ABORT;
-    return json_pack("{s:I,s:I,s:o,s:o,s:o,s:s,s:i,s:o,s:I,s:I,s:I,s:b,s:I,s:I,s:o}",
+    json_t *p = json_pack("{s:I,s:I,s:o,s:o,s:o,s:s,s:i,s:o,s:I,s:I,s:I,s:b,s:I,s:I,s:o}",
         "pid", (json_int_t)in->pid, "ppid", (json_int_t)in->ppid,
         "cmdline", str_or_null(in->cmdline), "exe", str_or_null(in->exe),
         "tunables", str_or_null(in->tunables),
@@ -53,16 +67,24 @@ static json_t *process_json(const struct mta_model *m)
         "ring_bytes", (json_int_t)in->ring_bytes,
         "window_start_ns", (json_int_t)in->window_start_ns,
         "foreign_allocator", str_or_null(in->foreign_allocator));
+    if (p) {
+        json_object_set_new(p, "stop_reason", json_string(mta_stop_reason_name(in->stop_reason)));
+        json_object_set_new(p, "stop_errno", json_integer(in->stop_errno));
+        json_object_set_new(p, "stop_bytes", json_integer((json_int_t)(in->stop_bytes &
+                                                                       MTA_TOTAL_MAX)));
+    }
+    return p;
 }
 
 static json_t *summary_json(const struct mta_model *m)
 {
-    size_t nsites;
+    size_t nsites, nunknown;
     free(mta_leak_order(m, &nsites));
     json_t *invalid = json_array();
     for (uint64_t i = 0; i < m->invalid_frees && i < MTA_INVALID_FREES_KEPT; i++)
         json_array_append_new(invalid, mta_json_hex(m->invalid_free_ptrs[i]));
-    json_t *sum = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+    free(mta_unknown_order(m, &nunknown));
+    json_t *sum = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:I,s:I,s:I}",
         "events", (json_int_t)m->events,
         "allocations", (json_int_t)m->allocations,
         "frees", (json_int_t)m->frees,
@@ -75,7 +97,11 @@ static json_t *summary_json(const struct mta_model *m)
         "leaked_bytes", (json_int_t)m->leaked_bytes,
         "leak_stacks", (json_int_t)nsites,
         "untracked_frees", (json_int_t)m->untracked_frees,
-        "distinct_stacks", (json_int_t)(m->stacks.n - 1));
+        "distinct_stacks", (json_int_t)(m->stacks.n - 1),
+        "complete", !m->fate_unknown,
+        "unknown_blocks", (json_int_t)m->unknown_blocks,
+        "unknown_bytes", (json_int_t)m->unknown_bytes,
+        "unknown_stacks", (json_int_t)nunknown);
     if (sum) {
         json_object_set_new(sum, "invalid_frees", json_integer((json_int_t)m->invalid_frees));
         json_object_set_new(sum, "invalid_free_addresses", invalid);
@@ -85,11 +111,23 @@ static json_t *summary_json(const struct mta_model *m)
     return sum;
 }
 
+static json_t *anomalies_json(const struct mta_model *m)
+{
+    const struct mta_anomalies *an = &m->anomalies;
+    return json_pack("{s:I,s:I,s:I,s:I,s:b}",
+        "allocations_of_live_address", (json_int_t)m->replaced_blocks,
+        "frees_of_unknown_address", (json_int_t)m->untracked_frees,
+        "allocations_at_null", (json_int_t)an->null_allocs,
+        "impossible_sizes", (json_int_t)an->impossible_sizes,
+        "totals_saturated", an->totals_saturated);
+}
+
+/* Leaks, or (unknown) blocks of unknown fate, by stack. */
 static json_t *leaks_json(const struct mta_model *m, struct mta_symbolizer *sym,
-                          const struct mta_report_opts *o)
+                          const struct mta_report_opts *o, int unknown)
 {
     size_t n;
-    uint32_t *order = mta_leak_order(m, &n);
+    uint32_t *order = unknown ? mta_unknown_order(m, &n) : mta_leak_order(m, &n);
     json_t *arr = json_array();
     size_t shown = o->top && o->top < n ? o->top : n;
     for (size_t i = 0; i < shown; i++) {
@@ -98,7 +136,8 @@ static json_t *leaks_json(const struct mta_model *m, struct mta_symbolizer *sym,
         struct mta_stack_end end;
         mta_stack_frames_end(sym, m, order[i], o, frames, sizeof frames / sizeof frames[0], &end);
         json_array_append_new(arr, json_pack("{s:I,s:I,s:I,s:I,s:o,s:i,s:b}",
-            "blocks", (json_int_t)s->leak_blocks, "bytes", (json_int_t)s->leak_bytes,
+            "blocks", (json_int_t)(unknown ? s->unknown_blocks : s->leak_blocks),
+            "bytes", (json_int_t)(unknown ? s->unknown_bytes : s->leak_bytes),
             "allocations", (json_int_t)s->allocs, "stack", (json_int_t)order[i],
             "frames", mta_json_frames(sym, m, order[i], o),
             "more_frames", (int)end.more, "stack_cut", end.cut));
@@ -125,7 +164,7 @@ static json_t *sites_json(const struct mta_model *m, struct mta_symbolizer *sym,
 {
     json_t *arr = json_array();
     size_t n = 0, limit = m->stacks.n < m->sites_cap ? m->stacks.n : m->sites_cap;
-    uint32_t *v = malloc((limit + 1) * sizeof *v);
+    uint32_t *v = mta_xmalloc((limit + 1) * sizeof *v);
     if (!v)
         return arr;
     for (size_t i = 0; i < limit; i++)
@@ -154,20 +193,23 @@ json_t *mta_maps_json(const struct mta_model *m, struct mta_symbolizer *sym,
 int mta_report_json(FILE *out, const struct mta_model *m, struct mta_symbolizer *sym,
                     const struct mta_report_opts *o)
 {
-    json_t *root = json_pack("{s:s,s:i,s:{s:o,s:I,s:I,s:I,s:b},s:o,s:o,s:o,s:o,s:o,s:o}",
+    json_t *root = json_pack("{s:s,s:i,s:{s:o,s:I,s:I,s:I,s:b},s:o,s:o,s:o,s:o,s:o,s:o,s:o,"
+                             "s:o}",
         "schema", "mtrace-report", "version", MTA_REPORT_SCHEMA_VERSION,
         "trace", "path", str_or_null(m->source_path),
         "file_bytes", (json_int_t)m->info.file_bytes,
         "record_bytes", (json_int_t)m->info.record_bytes,
         "chunks", (json_int_t)m->info.chunks, "truncated", m->info.truncated,
         "process", process_json(m), "summary", summary_json(m),
-        "leaks", leaks_json(m, sym, o), "sites", sites_json(m, sym, o),
+        "leaks", leaks_json(m, sym, o, 0), "unknown", leaks_json(m, sym, o, 1),
+        "anomalies", anomalies_json(m), "sites", sites_json(m, sym, o),
         "sources", mta_sources_json(m, sym, o),
         "maps", mta_maps_json(m, sym, o));
     if (!root)
         return -1;
     int rc = json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    fputc('\n', out);
+    if (fputc('\n', out) == EOF)
+        rc = -1;
     json_decref(root);
     return rc;
 }

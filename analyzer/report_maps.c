@@ -7,6 +7,7 @@
 
 #include "regions.h"
 #include "report.h"
+#include "xalloc.h"
 
 json_t *mta_json_hex(uint64_t v);
 json_t *mta_json_frames(struct mta_symbolizer *sym, const struct mta_model *m, uint32_t stack,
@@ -76,7 +77,7 @@ static const struct mta_live *live_blocks(const struct mta_model *m)
 static void place_blocks(struct table *tb, const struct mta_model *m)
 {
     const struct mta_live *live = live_blocks(m);
-    struct placed *v = malloc((live->count + 1) * sizeof *v);
+    struct placed *v = mta_xmalloc((live->count + 1) * sizeof *v);
     size_t n = 0;
     if (!v)
         return;
@@ -264,7 +265,7 @@ static int table_build(struct table *tb, const struct mta_model *m, int *have_sm
     memset(tb, 0, sizeof *tb);
     if (!text || mta_regions_parse(text, &tb->rs))
         return -1;
-    tb->an = calloc(tb->rs.n + 1, sizeof *tb->an);
+    tb->an = mta_xcalloc(tb->rs.n + 1, sizeof *tb->an);
     struct mta_regions start;
     if (!tb->an || mta_regions_parse(m->maps_start, &start)) {
         mta_regions_free(&tb->rs);

@@ -102,7 +102,7 @@ void mta_report_sources_text(FILE *out, const struct mta_model *m, struct mta_sy
         uint64_t total = 0, bytes = 0;
         for (int s = 0; s < 4; s++) {
             total += m->band_requests[band][s];
-            bytes += m->band_bytes[band][s];
+            bytes = mta_sat_sum(bytes, m->band_bytes[band][s]);
         }
         if (!total)
             continue;
@@ -171,7 +171,7 @@ json_t *mta_sources_json(const struct mta_model *m, struct mta_symbolizer *sym,
         uint64_t req = 0, bytes = 0;
         for (int band = 0; band < MTA_BANDS; band++) {
             req += m->band_requests[band][s];
-            bytes += m->band_bytes[band][s];
+            bytes = mta_sat_sum(bytes, m->band_bytes[band][s]);
         }
         json_object_set_new(bands_total, mta_source_name((unsigned)s),
                             json_pack("{s:I,s:I}", "requests", (json_int_t)req, "bytes",

@@ -73,9 +73,17 @@ static void print_header(FILE *out, const struct mta_model *m, const struct mta_
         else
             fprintf(out, "nothing was overwritten; the report covers the whole run\n");
     }
+    if (in->stop_reason) {
+        fprintf(out, "  %swarning%s: %s", RED(o), RESET(o), mta_incomplete_reason(m));
+        if (in->stop_errno)
+            fprintf(out, " (%s)", strerror(in->stop_errno));
+        fprintf(out, " at %s of trace; later events were not recorded\n",
+                mta_human_bytes(b1, sizeof b1, in->stop_bytes));
+    }
     if (in->lost_events)
-        fprintf(out, "  %swarning%s: %llu events were lost (trace full: raise MTRACE_MAX_SIZE)\n",
-                RED(o), RESET(o), (unsigned long long)in->lost_events);
+        fprintf(out, "  %swarning%s: %llu events were lost%s\n", RED(o), RESET(o),
+                (unsigned long long)in->lost_events,
+                in->stop_reason == MT_STOP_MAX_SIZE ? " (raise MTRACE_MAX_SIZE)" : "");
     if (in->self_allocs)
         fprintf(out, "  %swarning%s: the tracer's own work made %llu calls into the program's "
                 "malloc; the brk/mmap story may differ from an untraced run\n", RED(o), RESET(o),
@@ -96,8 +104,7 @@ static void print_summary(FILE *out, const struct mta_model *m, const struct mta
             mta_commas(a, sizeof a, m->peak_bytes), mta_commas(b, sizeof b, m->peak_blocks),
             (double)m->peak_ns / 1e9);
     size_t nsites;
-    uint32_t *order = mta_leak_order(m, &nsites);
-    free(order);
+    free(mta_leak_order(m, &nsites));
     fprintf(out, "  %sleaked        %14s bytes in %s blocks%s from %zu call stacks\n",
             m->leaked_bytes ? RED(o) : "", mta_commas(a, sizeof a, m->leaked_bytes),
             mta_commas(c, sizeof c, m->leaked_blocks), RESET(o), nsites);
@@ -109,10 +116,42 @@ static void print_summary(FILE *out, const struct mta_model *m, const struct mta
             fprintf(out, " 0x%llx", (unsigned long long)m->invalid_free_ptrs[i]);
         fprintf(out, ")\n");
     }
+    if (m->fate_unknown) {
+        free(mta_unknown_order(m, &nsites));
+        fprintf(out, "  unknown       %14s bytes in %s blocks from %zu call stacks: live when "
+                "the trace ends, but %s, so their frees may be missing (not leaks)\n",
+                mta_commas(a, sizeof a, m->unknown_bytes),
+                mta_commas(c, sizeof c, m->unknown_blocks), nsites, mta_incomplete_reason(m));
+    }
     if (m->untracked_frees)
         fprintf(out, "  frees of blocks allocated before %s: %s\n",
                 m->info.window_start_ns ? "the window" : "tracing began",
                 mta_commas(a, sizeof a, m->untracked_frees));
+    const struct mta_anomalies *an = &m->anomalies;
+    if (m->replaced_blocks || an->null_allocs || an->impossible_sizes || an->totals_saturated) {
+        fprintf(out, "  %sanomalies%s:", RED(o), RESET(o));
+        const char *sep = " ";
+        if (m->replaced_blocks) {
+            fprintf(out, "%s%s allocations of an address already live", sep,
+                    mta_commas(a, sizeof a, m->replaced_blocks));
+            sep = "; ";
+        }
+        if (an->null_allocs) {
+            fprintf(out, "%s%s allocations at address 0 (ignored)", sep,
+                    mta_commas(a, sizeof a, an->null_allocs));
+            sep = "; ";
+        }
+        if (an->impossible_sizes) {
+            fprintf(out, "%s%s allocations of 2^56 bytes or more", sep,
+                    mta_commas(a, sizeof a, an->impossible_sizes));
+            sep = "; ";
+        }
+        if (an->totals_saturated)
+            fprintf(out, "%sbyte totals exceed 2^63-1 and are shown capped at %s", sep,
+                    mta_commas(a, sizeof a, MTA_TOTAL_MAX));
+        fprintf(out, "\n    (a trace of a real process has none: it was damaged or "
+                "hand-made; totals above may be wrong)\n");
+    }
 }
 
 /* Three lines that say where the memory came from; --sources has the rest. */
@@ -123,7 +162,7 @@ static void print_sources_brief(FILE *out, const struct mta_model *m,
     for (int b = 0; b < MTA_BANDS; b++)
         for (int s = 0; s < 4; s++) {
             req[s] += m->band_requests[b][s];
-            bytes[s] += m->band_bytes[b][s];
+            bytes[s] = mta_sat_sum(bytes[s], m->band_bytes[b][s]);
         }
     char a[32], b[32];
     fprintf(out, "\n%sWhere the memory came from%s  (mtrace-report --sources for the timeline)\n",
@@ -151,26 +190,38 @@ static void print_sources_brief(FILE *out, const struct mta_model *m,
     mta_report_startup_text(out, m, 1);
 }
 
-static void print_leaks(FILE *out, const struct mta_model *m, struct mta_symbolizer *sym,
-                        const struct mta_report_opts *o)
+/* Leaks (or, for an incomplete trace, blocks of unknown fate) by stack. */
+static void print_sites(FILE *out, const struct mta_model *m, struct mta_symbolizer *sym,
+                        const struct mta_report_opts *o, int unknown)
 {
     size_t n;
-    uint32_t *order = mta_leak_order(m, &n);
+    uint32_t *order = unknown ? mta_unknown_order(m, &n) : mta_leak_order(m, &n);
     if (!n) {
-        fprintf(out, "\n%sNo leaks%s: every block allocated during the trace was freed.\n",
-                BOLD(o), RESET(o));
+        if (!unknown && m->fate_unknown)
+            fprintf(out, "\n%sNo leaks known%s: %s, so blocks still live at the end are "
+                    "unknown, not leaks, and leaks after that point cannot be seen.\n",
+                    BOLD(o), RESET(o), mta_incomplete_reason(m));
+        else if (!unknown)
+            fprintf(out, "\n%sNo leaks%s: every block allocated during the trace was freed.\n",
+                    BOLD(o), RESET(o));
         free(order);
         return;
     }
-    fprintf(out, "\n%sLeaks by call stack%s, largest first\n", BOLD(o), RESET(o));
+    if (unknown)
+        fprintf(out, "\n%sUnknown fate by call stack%s (live when the trace ends; %s), "
+                "largest first\n", BOLD(o), RESET(o), mta_incomplete_reason(m));
+    else
+        fprintf(out, "\n%sLeaks by call stack%s, largest first\n", BOLD(o), RESET(o));
     size_t shown = o->top && o->top < n ? o->top : n;
     struct mta_frame frames[MT_MAX_DEPTH * 2];
     for (size_t i = 0; i < shown; i++) {
         const struct mta_site *s = &m->sites[order[i]];
+        uint64_t bytes = unknown ? s->unknown_bytes : s->leak_bytes;
+        uint64_t blocks = unknown ? s->unknown_blocks : s->leak_blocks;
         char a[32], b[32];
-        fprintf(out, "\n  %s#%zu  %s bytes in %s block%s%s", RED(o), i + 1,
-                mta_commas(a, sizeof a, s->leak_bytes), mta_commas(b, sizeof b, s->leak_blocks),
-                s->leak_blocks == 1 ? "" : "s", RESET(o));
+        fprintf(out, "\n  %s#%zu  %s bytes in %s block%s%s", unknown ? "" : RED(o), i + 1,
+                mta_commas(a, sizeof a, bytes), mta_commas(b, sizeof b, blocks),
+                blocks == 1 ? "" : "s", unknown ? "" : RESET(o));
         fprintf(out, "  (%s allocated here in all)\n", mta_commas(a, sizeof a, s->allocs));
         struct mta_stack_end end;
         unsigned k = mta_stack_frames_end(sym, m, order[i], o, frames,
@@ -192,7 +243,9 @@ void mta_report_text(FILE *out, const struct mta_model *m, struct mta_symbolizer
     print_header(out, m, o);
     print_summary(out, m, o);
     print_sources_brief(out, m, o);
-    print_leaks(out, m, sym, o);
+    print_sites(out, m, sym, o, 0);
+    if (m->fate_unknown)
+        print_sites(out, m, sym, o, 1);
     const char *w = mta_sym_warnings(sym);
     if (w && *w)
         fprintf(out, "\n%sSymbols%s\n%s", BOLD(o), RESET(o), w);

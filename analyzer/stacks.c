@@ -1,4 +1,5 @@
 #include "stacks.h"
+#include "xalloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -26,11 +27,11 @@ int mta_stacks_init(struct mta_stacks *s)
 {
     memset(s, 0, sizeof *s);
     s->cap = 64;
-    s->v = calloc(s->cap, sizeof *s->v);
+    s->v = mta_xcalloc(s->cap, sizeof *s->v);
     s->content_cap = 128;
-    s->by_content = calloc(s->content_cap, sizeof *s->by_content);
+    s->by_content = mta_xcalloc(s->content_cap, sizeof *s->by_content);
     s->id_cap = 128;
-    s->by_id = calloc(s->id_cap, sizeof *s->by_id);
+    s->by_id = mta_xcalloc(s->id_cap, sizeof *s->by_id);
     if (!s->v || !s->by_content || !s->by_id)
         return -1;
     s->n = 1; /* index 0: unknown stack */
@@ -50,7 +51,7 @@ void mta_stacks_free(struct mta_stacks *s)
 static int grow_content(struct mta_stacks *s)
 {
     size_t ncap = s->content_cap * 2;
-    uint32_t *nt = calloc(ncap, sizeof *nt);
+    uint32_t *nt = mta_xcalloc(ncap, sizeof *nt);
     if (!nt)
         return -1;
     for (size_t i = 1; i < s->n; i++) {
@@ -68,7 +69,7 @@ static int grow_content(struct mta_stacks *s)
 static int grow_ids(struct mta_stacks *s)
 {
     size_t ncap = s->id_cap * 2;
-    struct id_slot *nt = calloc(ncap, sizeof *nt);
+    struct id_slot *nt = mta_xcalloc(ncap, sizeof *nt);
     if (!nt)
         return -1;
     for (size_t i = 0; i < s->id_cap; i++) {
@@ -99,14 +100,14 @@ int64_t mta_stacks_add(struct mta_stacks *s, uint64_t id, const uint64_t *frames
     }
     if (!index) {
         if (s->n == s->cap) {
-            struct mta_stack *nv = realloc(s->v, s->cap * 2 * sizeof *nv);
+            struct mta_stack *nv = mta_xreallocarray(s->v, s->cap * 2, sizeof *nv);
             if (!nv)
                 return -1;
             s->v = nv;
             s->cap *= 2;
         }
         struct mta_stack *st = &s->v[s->n];
-        st->frames = malloc((n ? n : 1) * sizeof *frames);
+        st->frames = mta_xmalloc((n ? n : 1) * sizeof *frames);
         if (!st->frames)
             return -1;
         memcpy(st->frames, frames, n * sizeof *frames);

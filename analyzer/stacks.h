@@ -26,7 +26,7 @@ struct mta_stacks {
 int mta_stacks_init(struct mta_stacks *s);
 void mta_stacks_free(struct mta_stacks *s);
 /* Records stack `id`; returns its index (merged with identical stacks), or
- * -1 on out of memory. */
+ * -1 (kept for callers; out of memory ends the process, see xalloc.h). */
 int64_t mta_stacks_add(struct mta_stacks *s, uint64_t id, const uint64_t *frames, unsigned n);
 /* Marks trace stack `id` (already added) as cut at the depth limit. */
 void mta_stacks_set_cut(struct mta_stacks *s, uint64_t id);

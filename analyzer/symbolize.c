@@ -41,6 +41,7 @@
  * the user's choice (gdb and eu-addr2line behave the same way).
  */
 #include "symbolize.h"
+#include "xalloc.h"
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
@@ -84,7 +85,7 @@ static void *arena_alloc(struct arena *a, size_t n)
     struct arena_blk *b = a->head;
     if (!b || b->cap - b->used < n) {
         size_t cap = n > ARENA_BLOCK ? n : ARENA_BLOCK;
-        b = malloc(ARENA_HDR + cap);
+        b = mta_xmalloc(ARENA_HDR + cap);
         if (!b)
             return NULL;
         b->used = 0;
@@ -141,8 +142,8 @@ static void *u64map_get(const struct u64map *m, uint64_t key)
 static int u64map_grow(struct u64map *m)
 {
     size_t cap = m->cap ? m->cap * 2 : 64;
-    uint64_t *keys = calloc(cap, sizeof *keys);
-    void **vals = calloc(cap, sizeof *vals);
+    uint64_t *keys = mta_xcalloc(cap, sizeof *keys);
+    void **vals = mta_xcalloc(cap, sizeof *vals);
     if (!keys || !vals) {
         free(keys);
         free(vals);
@@ -215,7 +216,7 @@ static uint64_t hash_str(const char *s)
 static int strset_grow(struct strset *t)
 {
     size_t cap = t->cap ? t->cap * 2 : 256;
-    const char **slots = calloc(cap, sizeof *slots);
+    const char **slots = mta_xcalloc(cap, sizeof *slots);
     if (!slots)
         return -1;
     for (size_t j = 0; j < t->cap; j++) {
@@ -348,7 +349,7 @@ static void warn_append(struct mta_symbolizer *s, const char *text, size_t len)
         size_t cap = s->warn_cap ? s->warn_cap : 1024;
         while (cap < s->warn_len + len + 1)
             cap *= 2;
-        char *w = realloc(s->warn, cap);
+        char *w = mta_xrealloc(s->warn, cap);
         if (!w)
             return;
         s->warn = w;
@@ -423,7 +424,7 @@ static void hex(char *out, const uint8_t *id, unsigned len)
 
 struct mta_symbolizer *mta_sym_new(void)
 {
-    struct mta_symbolizer *s = calloc(1, sizeof *s);
+    struct mta_symbolizer *s = mta_xcalloc(1, sizeof *s);
     if (!s)
         return NULL;
     /* Each open file may hold up to three descriptors (the ELF file, a
@@ -491,7 +492,7 @@ static struct sym_file *file_for(struct mta_symbolizer *s, const char *path)
     struct sym_file *f = u64map_get(&s->file_by_path, (uint64_t)(uintptr_t)path);
     if (f)
         return f;
-    f = calloc(1, sizeof *f);
+    f = mta_xcalloc(1, sizeof *f);
     if (!f)
         return NULL;
     f->path = path;
@@ -512,7 +513,7 @@ void mta_sym_add_module(struct mta_symbolizer *s, const struct mta_module *m)
         return; /* nothing can lie in an empty or inverted range */
     if (u64map_get(&s->mod_by_start, m->start))
         return; /* keep the first record per start address */
-    struct sym_mod *r = calloc(1, sizeof *r);
+    struct sym_mod *r = mta_xcalloc(1, sizeof *r);
     if (!r)
         return;
     r->start = m->start;
@@ -530,7 +531,7 @@ void mta_sym_add_module(struct mta_symbolizer *s, const struct mta_module *m)
     }
     if (s->nmods == s->capmods) {
         size_t cap = s->capmods ? s->capmods * 2 : 64;
-        struct sym_mod **mods = realloc(s->mods, cap * sizeof *mods);
+        struct sym_mod **mods = mta_xreallocarray(s->mods, cap, sizeof *mods);
         if (!mods) {
             free(r);
             return;
@@ -557,7 +558,7 @@ static int mod_cmp(const void *a, const void *b)
  * computed before a module covering them was known.  -1 if out of memory. */
 static int rebuild(struct mta_symbolizer *s)
 {
-    uint64_t *maxend = realloc(s->maxend, (s->nmods ? s->nmods : 1) * sizeof *maxend);
+    uint64_t *maxend = mta_xreallocarray(s->maxend, (s->nmods ? s->nmods : 1), sizeof *maxend);
     if (!maxend)
         return -1;
     s->maxend = maxend;
@@ -772,7 +773,7 @@ static void build_syms(struct sym_file *f)
     int n = dwfl_module_getsymtab(f->mod);
     if (n <= 1)
         return;
-    struct fsym *v = malloc((size_t)n * sizeof *v);
+    struct fsym *v = mta_xmalloc((size_t)n * sizeof *v);
     if (!v)
         return;
     size_t k = 0;
@@ -936,7 +937,7 @@ static void build_cus(struct sym_file *f)
                 if (cap >= SYM_MAX_CU_RANGES)
                     goto done;
                 size_t ncap = cap ? cap * 2 : 256;
-                struct cu_range *nv = realloc(v, ncap * sizeof *nv);
+                struct cu_range *nv = mta_xreallocarray(v, ncap, sizeof *nv);
                 if (!nv)
                     goto done;
                 v = nv;
@@ -1252,7 +1253,7 @@ const char *mta_sym_warnings(struct mta_symbolizer *s)
     char more[96];
     int m = snprintf(more, sizeof more, "... and %u more symbolisation warnings\n", s->warn_dropped);
     size_t len = s->warn_len + (size_t)(m > 0 ? m : 0) + 1;
-    char *o = realloc(s->warn_out, len);
+    char *o = mta_xrealloc(s->warn_out, len);
     if (!o)
         return s->warn;
     s->warn_out = o;

@@ -17,6 +17,7 @@
 #include "errors.h"
 #include "mtrace/varint.h"
 #include "trace.h"
+#include "xalloc.h"
 
 struct chunk_ref {
     uint64_t off;      /* of the chunk header */
@@ -103,7 +104,7 @@ static inline uint64_t ticks_to_ns(const struct reader *r, uint64_t ticks)
 
 static char *dup_text(const uint8_t *p, size_t n, int nul_to_space)
 {
-    char *s = malloc(n + 1);
+    char *s = mta_xmalloc(n + 1);
     if (!s)
         return NULL;
     memcpy(s, p, n);
@@ -368,7 +369,7 @@ static int add_ref(struct chunk_ref **refs, size_t *n, size_t *cap, struct chunk
 {
     if (*n == *cap) {
         size_t ncap = *cap ? *cap * 2 : 256;
-        struct chunk_ref *nr = realloc(*refs, ncap * sizeof *nr);
+        struct chunk_ref *nr = mta_xrealloc(*refs, ncap * sizeof *nr);
         if (!nr)
             return -1;
         *refs = nr;
@@ -432,7 +433,7 @@ static int scan_chunks(struct reader *r, struct chunk_ref **out, size_t *count)
         limit = r->size;
     }
     size_t cap = 256, n = 0;
-    struct chunk_ref *refs = malloc(cap * sizeof *refs);
+    struct chunk_ref *refs = mta_xmalloc(cap * sizeof *refs);
     if (!refs)
         return -1;
     uint64_t off = r->hdr->header_size;
@@ -475,7 +476,7 @@ static int scan_chunks(struct reader *r, struct chunk_ref **out, size_t *count)
         }
         if (n == cap) {
             cap *= 2;
-            struct chunk_ref *nr = realloc(refs, cap * sizeof *refs);
+            struct chunk_ref *nr = mta_xreallocarray(refs, cap, sizeof *refs);
             if (!nr) {
                 free(refs);
                 return -1;
@@ -584,7 +585,7 @@ static struct cursor *cursor_new(struct cursors *cs)
     if (c)
         cs->spare = (struct cursor *)(uintptr_t)c->ref;
     else
-        c = malloc(sizeof *c);
+        c = mta_xmalloc(sizeof *c);
     if (c)
         memset(c, 0, sizeof *c);
     return c;
@@ -601,7 +602,7 @@ static int cursors_push(struct cursors *cs, struct cursor *c)
 {
     if (cs->n == cs->cap) {
         size_t ncap = cs->cap ? cs->cap * 2 : 16;
-        struct cursor **nh = realloc(cs->heap, ncap * sizeof *nh);
+        struct cursor **nh = mta_xreallocarray(cs->heap, ncap, sizeof *nh);
         if (!nh)
             return -1;
         cs->heap = nh;
@@ -635,7 +636,7 @@ static int cursor_open(struct reader *r, struct cursor *c, const struct chunk_re
     if (r->mem) {
         c->p = r->mem + at;
     } else {
-        c->buf = malloc(ref->used ? ref->used : 1);
+        c->buf = mta_xmalloc(ref->used ? ref->used : 1);
         if (!c->buf || read_at(r, c->buf, ref->used, at)) {
             mta_set_error(r->err, c->buf ? MTA_EXIT_IO : MTA_EXIT_INTERNAL,
                           "%s: cannot read the chunk at byte %llu", r->path,
