@@ -23,6 +23,12 @@ unsigned mta_stack_frames(struct mta_symbolizer *sym, const struct mta_model *m,
 uint32_t *mta_leak_order(const struct mta_model *m, size_t *count);
 const char *mta_end_state_name(uint32_t state);
 const char *mta_source_name(unsigned source);
+/* enum mt_stop_reason: "none", "max_size", "no_space", ... */
+const char *mta_stop_reason_name(uint32_t reason);
+/* "ENOSPC", or "errno N" into buf */
+const char *mta_errno_name(char *buf, size_t cap, int err);
+/* Why recording stopped, as words: "no space left on device (ENOSPC)" */
+const char *mta_stop_text(char *buf, size_t cap, uint32_t reason, int err);
 const char *mta_cause_name(unsigned cause);
 const char *mta_map_op_name(unsigned op);
 /* "1,234,567" into buf */

@@ -37,10 +37,23 @@ json_t *mta_json_frames(struct mta_symbolizer *sym, const struct mta_model *m, u
     return arr;
 }
 
+/* Why recording stopped before the end (null: it did not). */
+static json_t *stop_json(const struct mta_trace_info *in)
+{
+    if (!in->stop_reason)
+        return json_null();
+    char nb[32], why[160];
+    return json_pack("{s:s,s:o,s:I,s:I,s:s}", "reason", mta_stop_reason_name(in->stop_reason),
+        "errno", in->stop_errno ? json_string(mta_errno_name(nb, sizeof nb, in->stop_errno))
+                                : json_null(),
+        "bytes", (json_int_t)in->stop_bytes, "lost_events", (json_int_t)in->lost_events,
+        "message", mta_stop_text(why, sizeof why, in->stop_reason, in->stop_errno));
+}
+
 static json_t *process_json(const struct mta_model *m)
 {
     const struct mta_trace_info *in = &m->info;
-    return json_pack("{s:I,s:I,s:o,s:o,s:o,s:s,s:i,s:I,s:I,s:I,s:b,s:I,s:I}",
+    return json_pack("{s:I,s:I,s:o,s:o,s:o,s:s,s:i,s:I,s:I,s:I,s:b,s:I,s:I,s:o}",
         "pid", (json_int_t)in->pid, "ppid", (json_int_t)in->ppid,
         "cmdline", str_or_null(in->cmdline), "exe", str_or_null(in->exe),
         "tunables", str_or_null(in->tunables),
@@ -49,7 +62,8 @@ static json_t *process_json(const struct mta_model *m)
         "tracer_allocations", (json_int_t)in->self_allocs,
         "finished", in->end_state != MT_END_RUNNING,
         "ring_bytes", (json_int_t)in->ring_bytes,
-        "window_start_ns", (json_int_t)in->window_start_ns);
+        "window_start_ns", (json_int_t)in->window_start_ns,
+        "stop", stop_json(in));
 }
 
 static json_t *summary_json(const struct mta_model *m)
