@@ -158,6 +158,28 @@ class Waste(Harmless):
         # 200 events a thread: far from one chunk each
         self.assertGreater(parent[0]["summary"]["events"], 2 * threads * pairs)
 
+    def test_kill_9_while_threads_come_and_go(self):
+        """Chunks are split and their tails reused all the time: a trace cut
+        by kill -9 at any moment still reads, every committed record in it."""
+        import time
+        for delay in (0.3, 0.8, 1.5):
+            with mtt.Workdir() as d:
+                p = subprocess.Popen([mtt.prog("short_threads"), "1000000", "100", "8", "0",
+                                      "0"], env=mtt.traced_env(os.path.join(d, "t.%p.trace")),
+                                     cwd=d, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                time.sleep(delay)
+                p.kill()
+                p.wait()
+                traces = glob.glob(os.path.join(d, "t.*.trace"))
+                self.assertEqual(len(traces), 1)
+                rep = mtt.report_json(traces[0], "--top", "0")
+                self.assertEqual(rep["process"]["end_state"], "running")
+                self.assertFalse(rep["trace"]["truncated"])
+                self.assertGreater(rep["summary"]["allocations"], 100)
+                # a thread's pairs are recorded in order: never a free the
+                # trace did not see allocated
+                self.assertEqual(rep["summary"]["untracked_frees"], 0)
+
     def test_maps_snapshots_claim_about_their_size(self):
         # one snapshot per mapping call, at most every 10 ms: ~150 of them
         # (each used to claim a fresh 68 KiB chunk: 12 MB for 3 MB of records)
