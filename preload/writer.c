@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <sys/syscall.h>
@@ -176,6 +177,16 @@ static int grow_to(uint64_t have, uint64_t target)
     return 0;
 }
 
+/* The largest file this process may write (RLIMIT_FSIZE), in whole pages.
+ * Growing past it would raise SIGXFSZ, which kills the program. */
+static uint64_t fsize_limit(void)
+{
+    struct rlimit rl;
+    if (syscall(SYS_prlimit64, 0, RLIMIT_FSIZE, NULL, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return UINT64_MAX;
+    return (uint64_t)rl.rlim_cur & ~(uint64_t)4095;
+}
+
 /* Grows the file and its mapping to cover [0, need).  -1 if impossible:
  * errno from the file system, or 0 when MTRACE_MAX_SIZE forbids it. */
 static int ensure_mapped(uint64_t need)
@@ -198,11 +209,15 @@ static int ensure_mapped(uint64_t need)
             uint64_t target = have + step;
             if (target < need)
                 target = (need + step - 1) / step * step;
-            if (target > w.reserved)
-                target = w.reserved;
+            uint64_t cap = w.reserved, lim = fsize_limit();
+            int by_limit = lim < cap;
+            if (by_limit)
+                cap = lim;
+            if (target > cap)
+                target = cap;
             uint64_t exact = (need + 4095) & ~(uint64_t)4095;
             if (target < need)
-                rc = -1;
+                rc = -1, err = by_limit ? EFBIG : 0;
             else if (grow_to(have, target) &&
                      /* a nearly full disk: perhaps just what is needed fits */
                      (exact >= target || grow_to(have, exact)))
@@ -220,6 +235,10 @@ int mt_writer_map_exact(uint64_t size)
     uint64_t have = w.mapped;
     if (size > w.reserved) {
         errno = 0;
+        return -1;
+    }
+    if (size > fsize_limit()) {
+        errno = EFBIG; /* not SIGXFSZ */
         return -1;
     }
     if (size > have && allocate_blocks(have, size))

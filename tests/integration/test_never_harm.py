@@ -22,16 +22,16 @@ import mtt
 FIXED = 1 << 20  # header, chunks in flight, first-chunk growth
 
 
-def untraced(argv, cwd, timeout=300):
+def untraced(argv, cwd, timeout=300, preexec=None):
     env = dict(os.environ)
     env.pop("LD_PRELOAD", None)
     return subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True,
-                          timeout=timeout)
+                          timeout=timeout, preexec_fn=preexec)
 
 
-def traced(argv, cwd, out_pattern, extra=None, timeout=300):
+def traced(argv, cwd, out_pattern, extra=None, timeout=300, preexec=None):
     return subprocess.run(argv, env=mtt.traced_env(out_pattern, extra), cwd=cwd,
-                          capture_output=True, text=True, timeout=timeout)
+                          capture_output=True, text=True, timeout=timeout, preexec_fn=preexec)
 
 
 def files_of(d):
@@ -50,12 +50,12 @@ def fn_names(site):
 
 
 class Harmless(unittest.TestCase):
-    def same_as_untraced(self, argv, extra=None, timeout=300, export=False):
+    def same_as_untraced(self, argv, extra=None, timeout=300, export=False, preexec=None):
         """Runs argv untraced and traced in two directories; asserts the same
         status, stdout and files; returns (traced run, its trace paths)."""
         with mtt.Workdir() as plain, mtt.Workdir() as d:
-            base = untraced(argv, plain, timeout)
-            cp = traced(argv, d, os.path.join(d, "t.%p.trace"), extra, timeout)
+            base = untraced(argv, plain, timeout, preexec)
+            cp = traced(argv, d, os.path.join(d, "t.%p.trace"), extra, timeout, preexec)
             self.assertEqual(cp.returncode, base.returncode, cp.stderr[-2000:])
             self.assertEqual(cp.stdout, base.stdout)
             self.assertEqual(files_of(d), files_of(plain))
@@ -230,9 +230,32 @@ class Settings(Harmless):
         self.assertEqual(len(warn), 1, cp.stderr)
         self.assertIn("MTRACE_MAX_SIZE", warn[0])
 
+    def test_file_size_limit_is_not_a_signal(self):
+        """RLIMIT_FSIZE below what the trace wants: growing past it would
+        raise SIGXFSZ and kill the program; recording stops instead."""
+        import resource
+
+        def limit():
+            resource.setrlimit(resource.RLIMIT_FSIZE, (2 << 20, 2 << 20))
+        cp, reports = self.same_as_untraced(
+            [mtt.prog("short_threads"), "8", "50000", "8", "0", "4", "result.txt"],
+            preexec=limit)
+        self.assertEqual(cp.returncode, 4)
+        rep, text = reports[0]
+        self.assertLessEqual(rep["trace"]["file_bytes"], 2 << 20)
+        stop = rep["process"]["stop"]
+        self.assertEqual((stop["reason"], stop["errno"]), ("no_space", "EFBIG"))
+        self.assertIn("recording stopped: file too large (EFBIG)", text)
+        warn = [l for l in cp.stderr.splitlines() if l.startswith("mtrace[")]
+        self.assertEqual(len(warn), 1, cp.stderr)
+        self.assertIn("file too large (EFBIG 27)", warn[0])
+
     def test_ring_with_more_threads_than_slots_warns_and_counts(self):
-        cp, reports = self.same_as_untraced([mtt.prog("mt_pairs"), "16", "20000"],
-                                            {"MTRACE_RING": "256K", "MTRACE_CHUNK": "32K"})
+        # 16 threads each make a first pair and wait for the others: 16
+        # cursors hold a chunk at once, in a ring of 8
+        cp, reports = self.same_as_untraced(
+            [mtt.prog("short_threads"), "16", "20000", "16", "0", "0"],
+            {"MTRACE_RING": "256K", "MTRACE_CHUNK": "32K"})
         warn = [l for l in cp.stderr.splitlines() if l.startswith("mtrace[")]
         self.assertEqual(len(warn), 1, cp.stderr)
         self.assertIn("MTRACE_RING holds 8 chunks", warn[0])

@@ -8,7 +8,9 @@
  *   status of the parent.
  *
  * Each thread does PAIRS times p = malloc(size); touch; free(p) in the
- * noinline function thread_pairs, with size from a per-thread xorshift32 in
+ * noinline function thread_pairs (its first pair, then it waits until every
+ * thread of its batch made its first pair, then the rest: so a tracer sees
+ * BATCH threads writing at once), with size from a per-thread xorshift32 in
  * 16..1039 bytes.  Then (CHILD_PAIRS > 0) the parent forks a child that
  * makes CHILD_PAIRS such pairs in child_pairs() and calls exit(0); the
  * parent waits for it.  Expected under a tracer: exactly THREADS * PAIRS
@@ -35,6 +37,7 @@
 
 static long pairs;
 static atomic_ulong total;
+static pthread_barrier_t batch_started;
 
 NOINLINE static unsigned long thread_pairs(uint32_t seed, long n)
 {
@@ -56,7 +59,11 @@ NOINLINE static unsigned long thread_pairs(uint32_t seed, long n)
 static void *thread_main(void *arg)
 {
     uint32_t seed = (uint32_t)(uintptr_t)arg * 2654435761u + 1;
-    atomic_fetch_add(&total, thread_pairs(seed, pairs));
+    unsigned long sum = pairs ? thread_pairs(seed, 1) : 0;
+    pthread_barrier_wait(&batch_started);
+    if (pairs > 1)
+        sum += thread_pairs(seed + 1, pairs - 1);
+    atomic_fetch_add(&total, sum);
     return NULL;
 }
 
@@ -81,6 +88,7 @@ int main(int argc, char **argv)
     pthread_t tid[64];
     for (long done = 0; done < threads;) {
         long k = threads - done < batch ? threads - done : batch;
+        pthread_barrier_init(&batch_started, NULL, (unsigned)k);
         for (long i = 0; i < k; i++)
             if (pthread_create(&tid[i], NULL, thread_main, (void *)(uintptr_t)(done + i))) {
                 say(2, "pthread_create failed\n");
@@ -88,6 +96,7 @@ int main(int argc, char **argv)
             }
         for (long i = 0; i < k; i++)
             pthread_join(tid[i], NULL);
+        pthread_barrier_destroy(&batch_started);
         done += k;
     }
     int child_status = -1;
