@@ -53,6 +53,10 @@ static const struct jname end_names[] = {
     N(MT_END_RUNNING, "running"), N(MT_END_EXIT, "exit"), N(MT_END_EXEC, "exec"),
     N(MT_END_ABORT, "abort"), N(MT_END_UNDERSCORE_EXIT, "_exit"),
     N(MT_END_SIGNAL, "signal"), { 0, NULL } };
+static const struct jname stop_names[] = {
+    N(MT_STOP_NONE, "none"), N(MT_STOP_MAX_SIZE, "max_size"), N(MT_STOP_NO_SPACE, "no_space"),
+    N(MT_STOP_FD_LOST, "fd_lost"), N(MT_STOP_SECCOMP, "seccomp"),
+    N(MT_STOP_IO_ERROR, "io_error"), { 0, NULL } };
 /* mallopt() parameters as <malloc.h> numbers them (glibc). */
 static const struct jname param_names[] = {
     N(1, "M_MXFAST"), N(2, "M_NLBLKS"), N(3, "M_GRAIN"), N(4, "M_KEEP"),
@@ -74,6 +78,7 @@ static const struct {
     [MTA_JN_CAUSE] = { cause_names, "none, malloc, free, realloc, app, startup" },
     [MTA_JN_REASON] = { reason_names, "start, exit, dlopen, dlclose, mapping, smaps_exit" },
     [MTA_JN_END_STATE] = { end_names, "running, exit, exec, abort, _exit, signal" },
+    [MTA_JN_STOP] = { stop_names, "none, max_size, no_space, fd_lost, seccomp, io_error" },
     [MTA_JN_PARAM] = { param_names, "M_MXFAST, M_NLBLKS, M_GRAIN, M_KEEP, "
                                     "M_TRIM_THRESHOLD, M_TOP_PAD, M_MMAP_THRESHOLD, "
                                     "M_MMAP_MAX, M_CHECK_ACTION, M_PERTURB, "
@@ -508,6 +513,11 @@ static void x_done(void *ctx, const struct mta_trace_info *info)
     fprintf(o, ",\n    \"end_code\": %" PRId32, info->end_code);
     fputs(",\n    \"lost_events\": ", o);
     put_u64(o, info->lost_events);
+    fputs(",\n    \"stop_reason\": ", o);
+    put_name(o, MTA_JN_STOP, info->stop_reason);
+    fprintf(o, ",\n    \"stop_errno\": %" PRId32, info->stop_errno);
+    fputs(",\n    \"stop_bytes\": ", o);
+    put_u64(o, info->stop_bytes);
     fputs(",\n    \"self_allocs\": ", o);
     put_u64(o, info->self_allocs);
     fprintf(o, ",\n    \"depth\": %" PRIu32, info->depth);

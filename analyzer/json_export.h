@@ -58,6 +58,7 @@ enum mta_json_names {
     MTA_JN_REASON,    /* enum mt_maps_reason: "start", ... */
     MTA_JN_END_STATE, /* enum mt_end_state: "running", "exit", ... */
     MTA_JN_PARAM,     /* mallopt() parameter, (unsigned)M_xxx: "M_MMAP_THRESHOLD" */
+    MTA_JN_STOP,      /* enum mt_stop_reason: "none", "max_size", "no_space", ... */
     MTA_JN_COUNT
 };
 

@@ -309,6 +309,11 @@ static int parse_process(struct jr *r, const json_t *p, struct mta_trace_info *i
         get_int(r, p, P, "end_code", 0, INT32_MIN, INT32_MAX, &i))
         return -1;
     in->end_code = (int32_t)i;
+    if (get_enum(r, p, P, "stop_reason", 0, MTA_JN_STOP, &in->stop_reason) ||
+        get_int(r, p, P, "stop_errno", 0, INT32_MIN, INT32_MAX, &i) ||
+        get_u64(r, p, P, "stop_bytes", 0, NUM_COUNT, &in->stop_bytes))
+        return -1;
+    in->stop_errno = (int32_t)i;
     if (get_u64(r, p, P, "lost_events", 0, NUM_COUNT, &in->lost_events) ||
         get_u64(r, p, P, "self_allocs", 0, NUM_COUNT, &in->self_allocs) ||
         get_u32(r, p, P, "depth", 0, &in->depth) ||

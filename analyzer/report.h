@@ -53,6 +53,12 @@ const char *mta_end_state_name(uint32_t state);
 /* "SIGTERM" for 15; NULL if the number has no name. */
 const char *mta_signal_name(int sig);
 const char *mta_source_name(unsigned source);
+/* enum mt_stop_reason: "none", "max_size", "no_space", ... */
+const char *mta_stop_reason_name(uint32_t reason);
+/* "ENOSPC", or "errno N" into buf */
+const char *mta_errno_name(char *buf, size_t cap, int err);
+/* Why recording stopped, as words: "no space left on device (ENOSPC)" */
+const char *mta_stop_text(char *buf, size_t cap, uint32_t reason, int err);
 const char *mta_cause_name(unsigned cause);
 const char *mta_map_op_name(unsigned op);
 /* "1,234,567" into buf */

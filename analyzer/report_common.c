@@ -38,6 +38,45 @@ const char *mta_stop_reason_name(uint32_t r)
     return r < 6 ? names[r] : "unknown";
 }
 
+/* "ENOSPC" for 28; "errno N" when this libc has no name. */
+const char *mta_errno_name(char *buf, size_t cap, int err)
+{
+    const char *n = err > 0 ? strerrorname_np(err) : NULL;
+    if (n)
+        return n;
+    snprintf(buf, cap, "errno %d", err);
+    return buf;
+}
+
+/* What made the writer stop recording, for a sentence: "no space left on
+ * device (ENOSPC)". */
+const char *mta_stop_text(char *buf, size_t cap, uint32_t reason, int err)
+{
+    char nb[32];
+    switch (reason) {
+    case MT_STOP_MAX_SIZE:
+        snprintf(buf, cap, "the trace reached MTRACE_MAX_SIZE");
+        break;
+    case MT_STOP_NO_SPACE:
+    case MT_STOP_IO_ERROR: {
+        const char *e = err > 0 ? strerror(err) : "cannot grow the file";
+        snprintf(buf, cap, "%c%s (%s)", e[0] >= 'A' && e[0] <= 'Z' ? e[0] - 'A' + 'a' : e[0],
+                 e + 1, mta_errno_name(nb, sizeof nb, err));
+        break;
+    }
+    case MT_STOP_FD_LOST:
+        snprintf(buf, cap, "the program closed or replaced the trace's file descriptor");
+        break;
+    case MT_STOP_SECCOMP:
+        snprintf(buf, cap, "the program installed a seccomp filter");
+        break;
+    default:
+        snprintf(buf, cap, "unknown reason %u", reason);
+        break;
+    }
+    return buf;
+}
+
 const char *mta_source_name(unsigned s)
 {
     static const char *names[] = {"unknown", "brk", "arena", "mmap"};

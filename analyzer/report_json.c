@@ -51,6 +51,19 @@ json_t *mta_json_frames(struct mta_symbolizer *sym, const struct mta_model *m, u
     return arr;
 }
 
+/* Why recording stopped before the end (null: it did not). */
+static json_t *stop_json(const struct mta_trace_info *in)
+{
+    if (!in->stop_reason)
+        return json_null();
+    char nb[32], why[160];
+    return json_pack("{s:s,s:o,s:I,s:I,s:s}", "reason", mta_stop_reason_name(in->stop_reason),
+        "errno", in->stop_errno ? json_string(mta_errno_name(nb, sizeof nb, in->stop_errno))
+                                : json_null(),
+        "bytes", (json_int_t)in->stop_bytes, "lost_events", (json_int_t)in->lost_events,
+        "message", mta_stop_text(why, sizeof why, in->stop_reason, in->stop_errno));
+}
+
 static json_t *process_json(const struct mta_model *m)
 {
     const struct mta_trace_info *in = &m->info;
@@ -67,12 +80,8 @@ static json_t *process_json(const struct mta_model *m)
         "ring_bytes", (json_int_t)in->ring_bytes,
         "window_start_ns", (json_int_t)in->window_start_ns,
         "foreign_allocator", str_or_null(in->foreign_allocator));
-    if (p) {
-        json_object_set_new(p, "stop_reason", json_string(mta_stop_reason_name(in->stop_reason)));
-        json_object_set_new(p, "stop_errno", json_integer(in->stop_errno));
-        json_object_set_new(p, "stop_bytes", json_integer((json_int_t)(in->stop_bytes &
-                                                                       MTA_TOTAL_MAX)));
-    }
+    if (p)
+        json_object_set_new(p, "stop", stop_json(in));
     return p;
 }
 

@@ -74,16 +74,18 @@ static void print_header(FILE *out, const struct mta_model *m, const struct mta_
             fprintf(out, "nothing was overwritten; the report covers the whole run\n");
     }
     if (in->stop_reason) {
-        fprintf(out, "  %swarning%s: %s", RED(o), RESET(o), mta_incomplete_reason(m));
-        if (in->stop_errno)
-            fprintf(out, " (%s)", strerror(in->stop_errno));
-        fprintf(out, " at %s of trace; later events were not recorded\n",
-                mta_human_bytes(b1, sizeof b1, in->stop_bytes));
+        char why[160];
+        fprintf(out, "  %swarning%s: recording stopped: %s after %s; %s later events lost\n",
+                RED(o), RESET(o), mta_stop_text(why, sizeof why, in->stop_reason, in->stop_errno),
+                mta_human_bytes(b1, sizeof b1, in->stop_bytes),
+                mta_commas(b2, sizeof b2, in->lost_events));
+    } else if (in->lost_events) {
+        fprintf(out, "  %swarning%s: %s events were lost (%s)\n", RED(o), RESET(o),
+                mta_commas(b2, sizeof b2, in->lost_events),
+                in->ring_bytes ? "more threads wrote at once than MTRACE_RING holds chunks: "
+                                 "raise MTRACE_RING or lower MTRACE_CHUNK"
+                               : "the tracer had no room for them");
     }
-    if (in->lost_events)
-        fprintf(out, "  %swarning%s: %llu events were lost%s\n", RED(o), RESET(o),
-                (unsigned long long)in->lost_events,
-                in->stop_reason == MT_STOP_MAX_SIZE ? " (raise MTRACE_MAX_SIZE)" : "");
     if (in->self_allocs)
         fprintf(out, "  %swarning%s: the tracer's own work made %llu calls into the program's "
                 "malloc; the brk/mmap story may differ from an untraced run\n", RED(o), RESET(o),

@@ -437,7 +437,6 @@ static int scan_chunks(struct reader *r, struct chunk_ref **out, size_t *count)
     if (!refs)
         return -1;
     uint64_t off = r->hdr->header_size;
-    int skipped_blank = 0;
     while (off + sizeof(struct mt_chunk_header) <= limit) {
         struct mt_chunk_header chb;
         const struct mt_chunk_header *ch = &chb;
@@ -448,22 +447,20 @@ static int scan_chunks(struct reader *r, struct chunk_ref **out, size_t *count)
             return -1;
         }
         if (ch->magic != MT_CHUNK_MAGIC) {
-            /* Claimed but never initialised (writer killed mid-claim): skip
-             * one default-sized chunk and look again. */
-            if (ch->magic == 0 && ch->size == 0 && r->hdr->chunk_size >= 4096 &&
-                r->hdr->chunk_size % 4096 == 0) {
-                skipped_blank = 1;
-                off += r->hdr->chunk_size;
+            /* Claimed but never initialised (writer killed mid-claim, or
+             * the claim's pages could not be faulted in): a fresh claim
+             * starts on a page and is whole pages of zeros until its
+             * header's magic is written, so look again at the next page. */
+            if (ch->magic == 0 && off % 4096 == 0) {
+                off += 4096;
                 continue;
             }
-            if (skipped_blank)
-                break; /* we skipped into the middle of a larger chunk: stop */
             free(refs);
             return corrupt_at(r, off, "expected a chunk header (magic MTCK)");
         }
-        if (ch->size < sizeof *ch || ch->size % 4096) {
+        if (ch->size < sizeof *ch || ch->size % 8) {
             free(refs);
-            return corrupt_at(r, off, "chunk size is not a positive multiple of 4096");
+            return corrupt_at(r, off, "chunk size is not a multiple of 8 holding its header");
         }
         uint64_t used = ch->used;
         if (used > ch->size - sizeof *ch) {

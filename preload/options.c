@@ -34,11 +34,12 @@ static const struct option_def options[] = {
      "frames recorded per allocation"},
     {"MTRACE_QUIET", OPT_BOOL, "0", 0, 1, U32(quiet), "silence the shim's messages"},
     {"MTRACE_CHUNK", OPT_SIZE, "64K", 4096, 64u << 20, U64(chunk_bytes),
-     "trace bytes a thread claims at a time"},
+     "largest trace chunk a thread claims at a time (whole pages)"},
     {"MTRACE_RING", OPT_SIZE, "0", 0, 1ull << 40, U64(ring_bytes),
      "flight recorder: keep only the newest SIZE bytes of events (0 = off)"},
     {"MTRACE_MAX_SIZE", OPT_SIZE, "16G", 1u << 20, 1ull << 44, U64(max_bytes),
-     "largest trace file; events past it are counted as lost"},
+     "largest trace file (at least 1M; rounded down to whole pages); events past it "
+     "are counted as lost"},
     {"MTRACE_MAPS_ON_MMAP", OPT_BOOL, "1", 0, 1, U32(maps_on_mmap),
      "snapshot /proc/self/maps after the program's own mmap/munmap/mremap"},
     {"MTRACE_UNWIND", OPT_UINT, "0", 0, 1, U32(unwind),
@@ -191,4 +192,13 @@ void mt_options_load(void)
         }
         store(o, v);
     }
+    /* Chunks are file pages (mmap offsets, ring slots): a size in between
+     * would make every chunk after the first unreadable. */
+    if (mt_opt.chunk_bytes % 4096) {
+        uint64_t up = (mt_opt.chunk_bytes + 4095) & ~(uint64_t)4095;
+        mt_warn("MTRACE_CHUNK=%llu is not a multiple of the page size (4096); using %llu",
+                (unsigned long long)mt_opt.chunk_bytes, (unsigned long long)up);
+        mt_opt.chunk_bytes = up;
+    }
+    mt_opt.max_bytes &= ~(uint64_t)4095;
 }

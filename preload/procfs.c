@@ -20,12 +20,13 @@
  * sv dt, uv reason; then uv length and the bytes), reading straight into the
  * trace's shared mapping.  No buffer of our own: one that grew while we read
  * /proc/self/smaps would change the very address space being described.
- * The room is a guess; a file that does not fit is read again into four
- * times the room (the unused claim is left behind, uncommitted). */
+ * The room is a guess per file: the last length and a quarter more (the
+ * maps change little between snapshots), so a snapshot claims about its own
+ * size; a file that does not fit is read again into four times the room
+ * (the unused claim is left behind, uncommitted). */
 static const uint8_t *record_proc_file(struct mt_thread *t, const char *path, unsigned tag,
-                                       unsigned kind, size_t max_record)
+                                       unsigned kind, size_t max_record, size_t *guess)
 {
-    static size_t guess = 64 * 1024;
     const size_t overhead = 1 + 2 * MT_VARINT_MAX + PADDED_LEN_BYTES;
     if (max_record <= overhead)
         return NULL;
@@ -34,7 +35,7 @@ static const uint8_t *record_proc_file(struct mt_thread *t, const char *path, un
     if (fd < 0)
         return NULL;
     const uint8_t *rec = NULL;
-    size_t room = __atomic_load_n(&guess, __ATOMIC_RELAXED);
+    size_t room = __atomic_load_n(guess, __ATOMIC_RELAXED);
     for (int attempt = 0; attempt < 6; attempt++, room *= 4) {
         if (room > cap)
             room = cap;
@@ -69,8 +70,7 @@ static const uint8_t *record_proc_file(struct mt_thread *t, const char *path, un
             while (len && data[len - 1] != '\n')
                 len--;
         }
-        if (room > __atomic_load_n(&guess, __ATOMIC_RELAXED))
-            __atomic_store_n(&guess, room, __ATOMIC_RELAXED);
+        __atomic_store_n(guess, len + len / 4 + 4096, __ATOMIC_RELAXED);
         mt_put_uv_padded(lenp, len, PADDED_LEN_BYTES);
         if (tag != MT_TAG_INFO)
             c->last_ticks = now;
@@ -113,8 +113,9 @@ void mt_write_process_info(struct mt_thread *t)
 {
     mt_ring_blob_clear(MT_BLOB_INFO);
     /* ring slots are small: a command line may take half of one */
+    static size_t guess = 4096;
     const uint8_t *rec = record_proc_file(t, "/proc/self/cmdline", MT_TAG_INFO, MT_INFO_CMDLINE,
-                                          mt_writer_max_record() / 2);
+                                          mt_writer_max_record() / 2, &guess);
     if (rec)
         mt_ring_blob_add(MT_BLOB_INFO, rec, (size_t)(mt_cursor_of(t)->pos - rec));
     char exe[4096];
@@ -181,8 +182,10 @@ unsigned mt_proc_thread_count(void)
 
 void mt_write_maps(struct mt_thread *t, unsigned reason)
 {
-    const char *path = reason == MT_MAPS_SMAPS_EXIT ? "/proc/self/smaps" : "/proc/self/maps";
-    record_proc_file(t, path, MT_TAG_MAPS, reason, mt_writer_max_record());
+    static size_t maps_guess = 16384, smaps_guess = 65536;
+    int smaps = reason == MT_MAPS_SMAPS_EXIT;
+    record_proc_file(t, smaps ? "/proc/self/smaps" : "/proc/self/maps", MT_TAG_MAPS, reason,
+                     mt_writer_max_record(), smaps ? &smaps_guess : &maps_guess);
 }
 
 struct module_ctx {

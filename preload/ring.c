@@ -12,6 +12,7 @@
  * - Stacks are re-emitted into the chunk of the event that uses them
  *   (stack.c), and the process description (command line, executable,
  *   tunables, modules) every half ring, so what survives stays readable. */
+#include <errno.h>
 #include <string.h>
 
 #include "log.h"
@@ -61,8 +62,10 @@ int mt_ring_open(struct mt_file_header *h)
     r.slot_bytes = slot;
     r.arrays_bytes = n * (2 + sizeof(uint64_t));
     uint8_t *arrays = mt_os_alloc(r.arrays_bytes);
-    if (!arrays)
+    if (!arrays) {
+        errno = 0; /* not the file system's doing */
         return -1;
+    }
     r.last_ticks = (uint64_t *)arrays;
     r.busy = arrays + n * sizeof(uint64_t);
     r.held = r.busy + n;
@@ -177,12 +180,23 @@ uint8_t *mt_ring_claim(struct mt_thread *t, struct mt_cursor *c, size_t need, ui
         if (r.held[j])
             raise_window(__atomic_load_n(&r.last_ticks[j], __ATOMIC_RELAXED));
         r.held[j] = 1;
-        mt_chunk_start(t, c, MT_HEADER_SIZE + j * r.slot_bytes, r.slot_bytes, seq, ticks);
+        if (mt_chunk_start(t, c, MT_HEADER_SIZE + j * r.slot_bytes, r.slot_bytes, seq,
+                           ticks)) {
+            __atomic_store_n(&r.busy[j], 0, __ATOMIC_RELEASE);
+            return NULL;
+        }
         if (part[MT_BLOB_MODULES].len || part[MT_BLOB_INFO].len)
             reemit(c, seq, need);
         return c->pos;
     }
-    return NULL; /* more cursors than slots: MTRACE_RING is too small */
+    /* More cursors than slots (threads outnumber them): MTRACE_RING is too
+     * small.  The caller counts the event as lost; say so once. */
+    static int warned;
+    if (!__atomic_exchange_n(&warned, 1, __ATOMIC_RELAXED))
+        mt_warn("MTRACE_RING holds %u chunks of %llu bytes, but more threads are writing "
+                "at once: their events are lost (counted in the trace); raise MTRACE_RING "
+                "or lower MTRACE_CHUNK", r.n, (unsigned long long)r.slot_bytes);
+    return NULL;
 }
 
 /* ---- the process description ---- */

@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <sys/syscall.h>
@@ -141,14 +142,77 @@ static int fd_still_ours(void)
     return 0;
 }
 
-/* Grows the file and its mapping to cover [0, need).  -1 if impossible. */
+/* Zeros for file systems that refuse fallocate (written with pwrite). */
+static const uint8_t zeros[65536];
+
+/* Gives the file disk blocks for [from, to), extending it to `to`.  A page
+ * of a MAP_SHARED mapping with no block behind it (a sparse file) raises
+ * SIGBUS in the program the moment the disk is full, so every byte the shim
+ * will touch through the mapping gets its block first: fallocate, or zeros
+ * written with pwrite where the file system does not support it.  On
+ * failure the file is cut back to `from` and errno says why. */
+static int allocate_blocks(uint64_t from, uint64_t to)
+{
+    int err = 0;
+    if (syscall(SYS_fallocate, w.fd, 0, (off_t)from, (off_t)(to - from)) != 0) {
+        err = errno;
+        if (err == EOPNOTSUPP || err == ENOSYS) {
+            err = 0;
+            for (uint64_t off = from; off < to;) {
+                size_t n = to - off < sizeof zeros ? (size_t)(to - off) : sizeof zeros;
+                long r = syscall(SYS_pwrite64, w.fd, zeros, n, (off_t)off);
+                if (r < 0 && errno == EINTR)
+                    continue;
+                if (r <= 0) {
+                    err = r < 0 ? errno : ENOSPC;
+                    break;
+                }
+                off += (uint64_t)r;
+            }
+        }
+    }
+    if (!err)
+        return 0;
+    syscall(SYS_ftruncate, w.fd, (off_t)from); /* drop a partial allocation */
+    errno = err;
+    return -1;
+}
+
+/* Extends the file with blocks to `target` and maps the new part. */
+static int grow_to(uint64_t have, uint64_t target)
+{
+    if (allocate_blocks(have, target))
+        return -1;
+    if (os_map(w.base + have, target - have, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+               w.fd, (off_t)have) == MAP_FAILED) {
+        int err = errno;
+        syscall(SYS_ftruncate, w.fd, (off_t)have);
+        errno = err;
+        return -1;
+    }
+    __atomic_store_n(&w.mapped, target, __ATOMIC_RELEASE);
+    return 0;
+}
+
+/* The largest file this process may write (RLIMIT_FSIZE), in whole pages.
+ * Growing past it would raise SIGXFSZ, which kills the program. */
+static uint64_t fsize_limit(void)
+{
+    struct rlimit rl;
+    if (syscall(SYS_prlimit64, 0, RLIMIT_FSIZE, NULL, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return UINT64_MAX;
+    return (uint64_t)rl.rlim_cur & ~(uint64_t)4095;
+}
+
+/* Grows the file and its mapping to cover [0, need).  -1 if impossible:
+ * errno from the file system, or 0 when MTRACE_MAX_SIZE forbids it. */
 static int ensure_mapped(uint64_t need)
 {
     if (__atomic_load_n(&w.mapped, __ATOMIC_ACQUIRE) >= need)
         return 0;
     struct mt_internal in;
     mt_internal_begin(&in);
-    int rc = -1;
+    int rc = -1, err = 0;
     if (mt_spin_lock(&w.grow_lock) == 0) {
         uint64_t have = w.mapped;
         rc = 0;
@@ -165,37 +229,60 @@ static int ensure_mapped(uint64_t need)
             uint64_t target = have + step;
             if (target < need)
                 target = (need + step - 1) / step * step;
-            if (target > w.reserved)
-                target = w.reserved;
-            if (target < need || syscall(SYS_ftruncate, w.fd, (off_t)target) != 0 ||
-                os_map(w.base + have, target - have, PROT_READ | PROT_WRITE,
-                       MAP_SHARED | MAP_FIXED, w.fd, (off_t)have) == MAP_FAILED)
-                rc = -1;
-            else
-                __atomic_store_n(&w.mapped, target, __ATOMIC_RELEASE);
+            uint64_t cap = w.reserved, lim = fsize_limit();
+            int by_limit = lim < cap;
+            if (by_limit)
+                cap = lim;
+            if (target > cap)
+                target = cap;
+            uint64_t exact = (need + 4095) & ~(uint64_t)4095;
+            if (target < need)
+                rc = -1, err = by_limit ? EFBIG : 0;
+            else if (grow_to(have, target) &&
+                     /* a nearly full disk: perhaps just what is needed fits */
+                     (exact >= target || grow_to(have, exact)))
+                rc = -1, err = errno;
         }
         if (fd_locked)
             mt_fd_unlock();
         mt_spin_unlock(&w.grow_lock);
     }
     mt_internal_end(&in);
+    errno = err;
     return rc;
 }
 
 int mt_writer_map_exact(uint64_t size)
 {
-    if (size > w.reserved || syscall(SYS_ftruncate, w.fd, (off_t)size) != 0 ||
-        os_map(w.base, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, w.fd, 0) ==
-            MAP_FAILED)
+    uint64_t have = w.mapped;
+    if (size > w.reserved) {
+        errno = 0;
         return -1;
+    }
+    if (size > fsize_limit()) {
+        errno = EFBIG; /* not SIGXFSZ */
+        return -1;
+    }
+    if (size > have && allocate_blocks(have, size))
+        return -1;
+    if (os_map(w.base, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, w.fd, 0) ==
+        MAP_FAILED) {
+        int err = errno;
+        syscall(SYS_ftruncate, w.fd, (off_t)have);
+        errno = err;
+        return -1;
+    }
     __atomic_store_n(&w.mapped, size, __ATOMIC_RELEASE);
     return 0;
 }
 
-/* Reserves address space for the largest trace; tries smaller if refused. */
+/* Reserves address space for the largest trace (MTRACE_MAX_SIZE, exactly);
+ * tries smaller if refused, down to 64 MiB. */
 static int reserve_space(uint64_t want)
 {
-    for (w.reserved = want; w.reserved >= (64u << 20); w.reserved /= 2) {
+    uint64_t floor = want < (64u << 20) ? want : (64u << 20);
+    for (w.reserved = want; w.reserved >= floor; w.reserved /= 2) {
+        w.reserved &= ~(uint64_t)4095;
         w.base = os_map(NULL, w.reserved, PROT_NONE,
                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (w.base != MAP_FAILED)
@@ -228,6 +315,49 @@ static void fill_header(struct mt_file_header *h)
     h->self_allocs = __atomic_exchange_n(&self_allocs_early, 0, __ATOMIC_RELAXED);
 }
 
+static const char *errno_name(int err)
+{
+    switch (err) {
+    case ENOSPC: return "ENOSPC";
+    case EDQUOT: return "EDQUOT";
+    case EFBIG: return "EFBIG";
+    case EIO: return "EIO";
+    case ENOMEM: return "ENOMEM";
+    case EFAULT: return "EFAULT";
+    default: return "an error";
+    }
+}
+
+static const char *errno_text(int err)
+{
+    switch (err) {
+    case ENOSPC: return "no space left on device";
+    case EDQUOT: return "disk quota exceeded";
+    case EFBIG: return "file too large";
+    default: return "cannot grow the file";
+    }
+}
+
+/* The file system refused to give the trace more room (errno err; 0:
+ * MTRACE_MAX_SIZE).  Recording stops, the program goes on. */
+static void grow_failed(int err)
+{
+    if (!err) {
+        uint64_t off = mt_header ? __atomic_load_n(&mt_header->data_end, __ATOMIC_RELAXED) : 0;
+        if (mt_writer_stop(MT_STOP_MAX_SIZE, 0))
+            mt_warn("trace %s reached MTRACE_MAX_SIZE (%llu bytes) at %llu bytes; "
+                    "tracing stopped, later events are counted as lost", w.path,
+                    (unsigned long long)w.reserved, (unsigned long long)off);
+        return;
+    }
+    int space = err == ENOSPC || err == EDQUOT || err == EFBIG;
+    if (mt_writer_stop(space ? MT_STOP_NO_SPACE : MT_STOP_IO_ERROR, err))
+        mt_warn("%s (%s %d) on the file system holding %s; tracing stopped after %llu "
+                "bytes, later events are counted as lost (the program runs on)",
+                errno_text(err), errno_name(err), err, w.path,
+                (unsigned long long)(mt_header ? mt_header->stop_bytes : 0));
+}
+
 int mt_writer_open(void)
 {
     /* high, close-on-exec, out of the program's reach (fds.c) */
@@ -236,7 +366,7 @@ int mt_writer_open(void)
         return -1;
     w.ring = mt_opt.ring_bytes != 0;
     uint64_t want = w.ring ? MT_HEADER_SIZE + mt_opt.ring_bytes : mt_opt.max_bytes;
-    if (want < (64u << 20))
+    if (w.ring && want < (64u << 20))
         want = 64u << 20;
     if (reserve_space(want)) {
         mt_warn("cannot reserve address space for %s; tracing is off", w.path);
@@ -245,18 +375,25 @@ int mt_writer_open(void)
         return -1;
     }
     w.mapped = 0;
-    if (ensure_mapped(MT_HEADER_SIZE + (w.ring ? 0 : mt_opt.chunk_bytes))) {
-        mt_warn("cannot size trace file %s: %s; tracing is off", w.path, strerror(errno));
+    if (ensure_mapped(MT_HEADER_SIZE)) {
+        mt_warn("cannot size trace file %s: %s; tracing is off", w.path,
+                errno ? errno_text(errno) : "MTRACE_MAX_SIZE too small");
         return -1;
     }
     struct mt_file_header *h = (struct mt_file_header *)w.base;
     fill_header(h);
+    int ring_err = 0;
     if (w.ring && mt_ring_open(h)) {
-        mt_warn("cannot set up the MTRACE_RING area of %s; tracing is off", w.path);
-        return -1;
+        ring_err = errno;
+        if (!ring_err) {
+            mt_warn("cannot set up the MTRACE_RING area of %s; tracing is off", w.path);
+            return -1;
+        }
     }
     memcpy(h->magic, MT_FILE_MAGIC, 8); /* last: a reader never sees half a header */
     mt_header = h;
+    if (ring_err)
+        grow_failed(ring_err); /* the header says why the ring stayed empty */
     return 0;
 }
 
@@ -274,13 +411,31 @@ void mt_lost_event(void)
         __atomic_fetch_add(&mt_header->lost_events, 1, __ATOMIC_RELAXED);
 }
 
-void mt_chunk_start(struct mt_thread *t, struct mt_cursor *c, uint64_t off, uint64_t size,
-                    uint64_t seq, uint64_t ticks)
+static void cursor_point(struct mt_cursor *c, struct mt_chunk_header *ch, uint64_t ticks)
+{
+    c->chunk = ch;
+    c->pos = (uint8_t *)(ch + 1);
+    c->end = (uint8_t *)ch + ch->size;
+    c->last_ticks = ticks;
+    c->last_ptr = 0;
+    mt_header->ticks_last = mt_ticks();
+    mt_header->ns_last = mt_ns_now();
+}
+
+int mt_chunk_start(struct mt_thread *t, struct mt_cursor *c, uint64_t off, uint64_t size,
+                   uint64_t seq, uint64_t ticks)
 {
     struct mt_chunk_header *ch = (struct mt_chunk_header *)(w.base + off);
     /* Fault the whole chunk in with one call instead of a fault per page
-     * (kernels before 5.14 refuse the advice; the pages then fault lazily). */
-    syscall(SYS_madvise, ch, (size_t)size, MADV_POPULATE_WRITE);
+     * (kernels before 5.14 refuse the advice, EINVAL: the pages then fault
+     * lazily).  Every page has its disk block (allocate_blocks), so this
+     * fails only if the file was cut behind our back: then the chunk must
+     * not be touched, or the program dies of SIGBUS. */
+    uintptr_t lo = (uintptr_t)ch & ~(uintptr_t)4095;
+    uintptr_t hi = ((uintptr_t)ch + size + 4095) & ~(uintptr_t)4095;
+    if (syscall(SYS_madvise, lo, (size_t)(hi - lo), MADV_POPULATE_WRITE) != 0 &&
+        (errno == EFAULT || errno == EIO))
+        return -1;
     __atomic_store_n(&ch->magic, 0, __ATOMIC_RELEASE); /* a reused ring slot: invalid first */
     __atomic_store_n(&ch->used, 0, __ATOMIC_RELEASE);
     ch->size = (uint32_t)size;
@@ -288,25 +443,97 @@ void mt_chunk_start(struct mt_thread *t, struct mt_cursor *c, uint64_t off, uint
     ch->tid = t->tid;
     ch->ticks0 = ticks;
     __atomic_store_n(&ch->magic, MT_CHUNK_MAGIC, __ATOMIC_RELEASE);
-    c->chunk = ch;
-    c->pos = (uint8_t *)(ch + 1);
-    c->end = w.base + off + size;
-    c->last_ticks = ticks;
-    c->last_ptr = 0;
-    mt_header->ticks_last = mt_ticks();
-    mt_header->ns_last = mt_ns_now();
+    cursor_point(c, ch, ticks);
+    return 0;
+}
+
+/* ---- fragments: the unused tails of chunks, given back for reuse ----
+ *
+ * A cursor that leaves a chunk (its thread ends, or a record does not fit)
+ * cuts the chunk to what it used and turns the rest into a free fragment: a
+ * chunk header with used = 0, written in the tail first, then the chunk's
+ * size is lowered with one release store.  A reader sees the old size (the
+ * fragment is invisible, inside the tail) or the new one (a valid empty
+ * chunk follows): every committed record stays readable after kill -9.  A
+ * later claim takes a fragment as it is, keeping its magic and size and
+ * writing only seq, tid and ticks0 (its used is 0 until the first commit).
+ * Free fragments form a lock-free stack; its head is the fragment's file
+ * offset with a counter above bit 44 (MTRACE_MAX_SIZE < 2^44) against ABA,
+ * and the link sits in the fragment's first payload bytes. */
+#define FRAG_OFF_MASK ((1ull << 44) - 1)
+#define FRAG_MIN_PAYLOAD 1024u /* smaller tails stay padding */
+static uint64_t frag_head;
+
+static uint64_t *frag_link(uint64_t off)
+{
+    return (uint64_t *)(w.base + off + sizeof(struct mt_chunk_header));
+}
+
+static void frag_push(uint64_t off)
+{
+    uint64_t old = __atomic_load_n(&frag_head, __ATOMIC_ACQUIRE), nw;
+    do {
+        __atomic_store_n(frag_link(off), old & FRAG_OFF_MASK, __ATOMIC_RELAXED);
+        nw = off | ((old & ~FRAG_OFF_MASK) + (1ull << 44));
+    } while (!__atomic_compare_exchange_n(&frag_head, &old, nw, 1, __ATOMIC_RELEASE,
+                                          __ATOMIC_ACQUIRE));
+}
+
+static uint64_t frag_pop(void)
+{
+    uint64_t old = __atomic_load_n(&frag_head, __ATOMIC_ACQUIRE), nw, off;
+    do {
+        off = old & FRAG_OFF_MASK;
+        if (!off)
+            return 0;
+        /* the mapping is never unmapped: a stale link only fails the CAS */
+        nw = __atomic_load_n(frag_link(off), __ATOMIC_RELAXED) |
+             ((old & ~FRAG_OFF_MASK) + (1ull << 44));
+    } while (!__atomic_compare_exchange_n(&frag_head, &old, nw, 1, __ATOMIC_ACQ_REL,
+                                          __ATOMIC_ACQUIRE));
+    return off;
+}
+
+static int in_file(const void *p)
+{
+    return w.base && (const uint8_t *)p >= w.base + MT_HEADER_SIZE &&
+           (const uint8_t *)p < w.base + __atomic_load_n(&w.mapped, __ATOMIC_ACQUIRE);
+}
+
+/* Cuts the cursor's chunk to its used bytes and frees the tail. */
+static void give_back_tail(struct mt_chunk_header *ch)
+{
+    uint64_t keep = (sizeof *ch + ch->used + 7) & ~(uint64_t)7;
+    if (ch->size < keep + sizeof *ch + FRAG_MIN_PAYLOAD)
+        return;
+    uint64_t off = (uint64_t)((uint8_t *)ch - w.base) + keep;
+    struct mt_chunk_header *f = (struct mt_chunk_header *)(w.base + off);
+    f->size = ch->size - (uint32_t)keep;
+    f->seq = 0;
+    f->tid = 0;
+    f->used = 0;
+    f->ticks0 = 0;
+    __atomic_store_n(&f->magic, MT_CHUNK_MAGIC, __ATOMIC_RELEASE);
+    __atomic_store_n(&ch->size, (uint32_t)keep, __ATOMIC_RELEASE);
+    frag_push(off);
 }
 
 /* The cursor is done with its chunk (it claims another, or its thread ends). */
 void mt_cursor_release(struct mt_cursor *c)
 {
-    if (c->chunk && w.ring)
+    struct mt_chunk_header *ch = c->chunk;
+    if (ch && w.ring) {
         mt_ring_release(c);
-    else if (c->chunk)
-        /* The chunk being left is complete: drop its pages from our address
-         * space (they stay in the page cache and reach the file), so the
-         * tracer's resident memory does not grow with the trace. */
-        syscall(SYS_madvise, c->chunk, (size_t)c->chunk->size, MADV_DONTNEED);
+    } else if (ch && in_file(ch)) {
+        give_back_tail(ch);
+        /* The part being left is complete: drop its whole pages from our
+         * address space (they stay in the page cache and reach the file),
+         * so the tracer's resident memory does not grow with the trace. */
+        uintptr_t lo = ((uintptr_t)ch + 4095) & ~(uintptr_t)4095;
+        uintptr_t hi = ((uintptr_t)ch + ch->size) & ~(uintptr_t)4095;
+        if (hi > lo)
+            syscall(SYS_madvise, lo, (size_t)(hi - lo), MADV_DONTNEED);
+    }
     c->chunk = NULL;
     c->pos = c->end = NULL;
 }
@@ -327,13 +554,7 @@ int mt_writer_stop(uint32_t reason, int err)
     return 1;
 }
 
-static void trace_full(uint64_t off)
-{
-    if (mt_writer_stop(MT_STOP_MAX_SIZE, 0))
-        mt_warn("cannot grow trace %s past %llu bytes (MTRACE_MAX_SIZE is %llu); later "
-                "events are counted as lost", w.path, (unsigned long long)off,
-                (unsigned long long)w.reserved);
-}
+#define FIRST_CHUNK 4096u
 
 uint8_t *mt_cursor_claim(struct mt_thread *t, struct mt_cursor *c, size_t need,
                          uint64_t ticks)
@@ -341,19 +562,43 @@ uint8_t *mt_cursor_claim(struct mt_thread *t, struct mt_cursor *c, size_t need,
     struct mt_file_header *h = mt_header;
     if (!h)
         return NULL;
+    /* A cursor's chunks grow from one page to MTRACE_CHUNK: a short thread
+     * or a fork child that records little does not leave a large tail. */
+    uint64_t prev = c->chunk && in_file(c->chunk) ? c->chunk->size : 0;
     mt_cursor_release(c);
+    if (__atomic_load_n(&w.full, __ATOMIC_RELAXED))
+        return NULL;
     if (w.ring)
         return mt_ring_claim(t, c, need, ticks);
-    uint64_t size = mt_opt.chunk_bytes;
-    uint64_t want = (need + sizeof(struct mt_chunk_header) + 4095) & ~(uint64_t)4095;
+    const uint64_t hdr = sizeof(struct mt_chunk_header);
+    uint64_t foff = frag_pop();
+    if (foff) {
+        struct mt_chunk_header *f = (struct mt_chunk_header *)(w.base + foff);
+        if (f->size >= hdr + need) {
+            f->seq = __atomic_fetch_add(&h->chunk_seq, 1, __ATOMIC_RELAXED);
+            f->tid = t->tid;
+            f->ticks0 = ticks;
+            cursor_point(c, f, ticks);
+            return c->pos;
+        }
+        frag_push(foff); /* too small for this record: for another */
+    }
+    uint64_t size = prev ? ((2 * prev + 4095) & ~(uint64_t)4095) : FIRST_CHUNK;
+    if (size > mt_opt.chunk_bytes)
+        size = mt_opt.chunk_bytes;
+    uint64_t want = (need + hdr + 4095) & ~(uint64_t)4095;
     if (want > size)
         size = want;
-    if (size > UINT32_MAX || __atomic_load_n(&w.full, __ATOMIC_RELAXED))
+    if (size > UINT32_MAX)
         return NULL;
     uint64_t off = __atomic_load_n(&h->data_end, __ATOMIC_RELAXED);
     for (;;) {
-        if (off + size > w.reserved || ensure_mapped(off + size)) {
-            trace_full(off);
+        if (off + size > w.reserved) {
+            grow_failed(0);
+            return NULL;
+        }
+        if (ensure_mapped(off + size)) {
+            grow_failed(errno);
             return NULL;
         }
         /* data_end only moves forward, over chunks that are mapped */
@@ -362,7 +607,10 @@ uint8_t *mt_cursor_claim(struct mt_thread *t, struct mt_cursor *c, size_t need,
             break;
     }
     uint64_t seq = __atomic_fetch_add(&h->chunk_seq, 1, __ATOMIC_RELAXED);
-    mt_chunk_start(t, c, off, size, seq, ticks);
+    if (mt_chunk_start(t, c, off, size, seq, ticks)) {
+        grow_failed(errno);
+        return NULL;
+    }
     return c->pos;
 }
 
@@ -418,5 +666,6 @@ void mt_writer_abandon(void)
     w.mapped = 0;
     w.grow_lock.owner = 0;
     w.full = 0;
+    frag_head = 0; /* the parent's fragments are in the parent's file */
     mt_header = NULL;
 }

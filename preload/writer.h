@@ -18,8 +18,9 @@ struct mt_writer {
 };
 extern struct mt_writer mt_w MT_HIDDEN;
 
-/* Fills a freshly claimed chunk's header (magic last) and points c at it. */
-void mt_chunk_start(struct mt_thread *t, struct mt_cursor *c, uint64_t off, uint64_t size,
+/* Fills a freshly claimed chunk's header (magic last) and points c at it;
+ * -1 (errno) if its pages cannot be faulted in: the chunk is not used. */
+int mt_chunk_start(struct mt_thread *t, struct mt_cursor *c, uint64_t off, uint64_t size,
                     uint64_t seq, uint64_t ticks) MT_HIDDEN;
 
 /* Sizes the file to exactly `size` bytes, all mapped (ring mode). */

@@ -11,7 +11,9 @@
  *                        records.  A chunk belongs to one thread ("stream").
  *
  * Each thread writes records into its own chunk; a chunk is claimed with one
- * atomic add on mt_file_header.data_end.  Records inside a stream are
+ * compare-and-swap on mt_file_header.data_end (whole pages), or is an empty
+ * chunk split off the unused tail of another (any multiple of 8 bytes; see
+ * docs/trace-format.md for the layout rules a reader relies on).  Records inside a stream are
  * delta-encoded against the previous record of the same stream (pointer and
  * timestamp), and the delta state resets at every chunk start, so every chunk
  * decodes on its own.

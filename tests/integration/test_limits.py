@@ -46,9 +46,9 @@ class MaxSizeStop(unittest.TestCase):
     def test_recording_stopped(self):
         self.assertIn("MTRACE_MAX_SIZE", self.stderr)
         rep = mtt.report_json(self.trace)
-        self.assertEqual(rep["process"]["stop_reason"], "max_size")
+        self.assertEqual(rep["process"]["stop"]["reason"], "max_size")
         self.assertGreater(rep["process"]["lost_events"], 0)
-        self.assertGreater(rep["process"]["stop_bytes"], 0)
+        self.assertGreater(rep["process"]["stop"]["bytes"], 0)
 
     def test_live_blocks_are_unknown_not_leaked(self):
         rep = mtt.report_json(self.trace)
@@ -86,7 +86,7 @@ class MaxSizeStop(unittest.TestCase):
             rep = mtt.report_json(traces[0])
             self.assertTrue(rep["summary"]["complete"])
             self.assertEqual(rep["summary"]["unknown_blocks"], 0)
-            self.assertEqual(rep["process"]["stop_reason"], "none")
+            self.assertIsNone(rep["process"]["stop"])
 
 
 class OutOfMemory(unittest.TestCase):

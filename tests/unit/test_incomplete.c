@@ -83,8 +83,7 @@ Test(incomplete, complete_trace_reports_leaks)
     cr_assert_eq(jint(doc, "summary", "leaked_bytes"), 130);
     cr_assert(json_is_true(json_object_get(json_object_get(doc, "summary"), "complete")));
     cr_assert_eq(json_array_size(json_object_get(doc, "unknown")), 0);
-    cr_assert_str_eq(json_string_value(json_object_get(json_object_get(doc, "process"),
-                                                       "stop_reason")), "none");
+    cr_assert(json_is_null(json_object_get(json_object_get(doc, "process"), "stop")));
     json_decref(doc);
     mta_model_free(&m);
 }
@@ -118,8 +117,9 @@ Test(incomplete, stop_reason_makes_live_blocks_unknown_not_leaked)
     cr_assert_eq(json_integer_value(json_object_get(json_array_get(unk, 0), "bytes")), 100);
     cr_assert_eq(json_integer_value(json_object_get(json_array_get(unk, 1), "bytes")), 30);
     json_t *proc = json_object_get(doc, "process");
-    cr_assert_str_eq(json_string_value(json_object_get(proc, "stop_reason")), "max_size");
-    cr_assert_eq(json_integer_value(json_object_get(proc, "stop_bytes")), 8192);
+    json_t *stop = json_object_get(proc, "stop");
+    cr_assert_str_eq(json_string_value(json_object_get(stop, "reason")), "max_size");
+    cr_assert_eq(json_integer_value(json_object_get(stop, "bytes")), 8192);
     json_decref(doc);
 
     char *text = render(&m, 0);
