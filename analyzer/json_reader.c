@@ -481,7 +481,8 @@ static int parse_event(struct jr *r, const json_t *e, const char *pfx, struct mt
 
 /* ---- the stream -------------------------------------------------------- */
 
-#define WINDOW (256u << 10)        /* the read window; grows for a larger element */
+#define WINDOW mta_json_window
+size_t mta_json_window = 256u << 10; /* the read window; grows for a larger element */
 #define MAX_ELEM_BYTES (64u << 20) /* one element of the top-level arrays */
 #define MAX_ELEM_VALUES (1u << 20) /* JSON values in one element */
 

@@ -74,6 +74,10 @@ enum js_scan js_scan_value(struct js_src *s, unsigned depth, size_t max_bytes,
 /* Gives back the memory a large value made the window grow to. */
 void js_shrink(struct js_src *s, size_t cap);
 
+/* The reader's window in bytes (json_reader.c; 256 KiB).  Tests make it tiny
+ * so that every element straddles refills. */
+extern size_t mta_json_window;
+
 #define JS_MAX_DEPTH 2048 /* jansson's JSON_PARSER_MAX_DEPTH */
 
 #endif
