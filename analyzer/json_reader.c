@@ -490,6 +490,30 @@ enum arr_kind { A_MODULES, A_STACKS, A_EVENTS };
 static const char *const arr_name[3] = { "modules", "stacks", "events" };
 enum mode { M_SYNTAX, M_CHECK, M_DELIVER };
 
+/* jansson does not always say when it ran out of memory (a failed append in
+ * its lexer reads as "invalid token"), so its allocations go through this
+ * wrapper, which notes the failure.  Same malloc and free underneath: safe
+ * to install while other jansson values are alive. */
+static int jansson_oom;
+
+static void *jr_malloc(size_t n)
+{
+    void *p = malloc(n);
+    if (!p)
+        jansson_oom = 1;
+    return p;
+}
+
+static void watch_jansson_allocs(void)
+{
+    json_malloc_t m;
+    json_free_t f;
+    json_get_alloc_funcs(&m, &f);
+    if (m != jr_malloc)
+        json_set_alloc_funcs(jr_malloc, free);
+    jansson_oom = 0;
+}
+
 /* "FILE: line L, column C (byte B): invalid JSON: what" */
 static int fail_syntax(struct jr *r, const struct js_pos *at, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -548,7 +572,7 @@ static int fail_expected(struct jr *r, const char *state, const char *fallback)
     size_t flags = JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL;
     json_t *v = json_loadb(doc, plen + n, plen ? flags | JSON_DECODE_ANY : flags, &je);
     free(doc);
-    if (!v && json_error_code(&je) == json_error_out_of_memory) {
+    if (!v && (json_error_code(&je) == json_error_out_of_memory || jansson_oom)) {
         mta_set_error(r->err, MTA_EXIT_INTERNAL, "%s: out of memory parsing the JSON", r->file);
         return -1;
     }
@@ -607,11 +631,23 @@ static int load_value(struct jr *r, unsigned depth, const char *state, const cha
     }
     if (len == 0) /* a structural character or the end where a value belongs */
         return fail_expected(r, state, "unexpected token");
+    if (len >= (1u << 20)) {
+        /* jansson 2.14 crashes (an assert in lex_scan_string) when it runs out
+         * of memory inside a long string: make sure the room it needs (its
+         * string buffer grows by doubling, then the value is copied) is there */
+        void *room = len <= SIZE_MAX / 4 ? malloc(4 * len) : NULL;
+        if (!room) {
+            mta_set_error(r->err, MTA_EXIT_INTERNAL, "%s: out of memory parsing the JSON",
+                          r->file);
+            return -1;
+        }
+        free(room);
+    }
     json_error_t je;
     json_t *v = json_loadb(s->buf + s->lo, len,
                            JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL | JSON_DECODE_ANY, &je);
     if (!v) {
-        if (json_error_code(&je) == json_error_out_of_memory) {
+        if (json_error_code(&je) == json_error_out_of_memory || jansson_oom) {
             mta_set_error(r->err, MTA_EXIT_INTERNAL, "%s: out of memory parsing the JSON",
                           r->file);
             return -1;
@@ -915,6 +951,7 @@ end:
 
 static int read_stream(struct jr *r, const struct mta_sink *sink)
 {
+    watch_jansson_allocs();
     if (pass1(r) || check_head(r, 1))
         return -1;
     if (!r->arr[A_EVENTS].seen)
