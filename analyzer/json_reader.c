@@ -1,31 +1,48 @@
-/* trace.json reader (docs/trace-json.md): loads the whole document with
- * jansson, checks every field, then feeds a sink exactly as the binary
- * reader does: info(), every module(), every stack(), every event() in time
- * order, done().
+/* trace.json reader (docs/trace-json.md), streamed: memory stays bounded by
+ * the largest single element (one module, stack or event), never by the
+ * number of events or the size of the file, as with the binary reader.
  *
- * Unlike the binary trace, which is read as a stream, trace.json is held in
- * memory whole; it is the interchange form, meant for traces of a size
- * people read and edit.
+ * json_stream.c walks the top-level object and the big arrays in a fixed
+ * read window and finds where each element ends; the element's bytes go to
+ * jansson (json_loadb), whose tree of that one element is checked,
+ * converted and freed.  Syntax errors inside an element are jansson's own
+ * messages, moved to the element's line, column and byte in the file.
  *
- * The input is untrusted.  Everything is validated in a first pass that
- * calls nothing, so a sink never sees a prefix of a bad file: either the
- * whole trace arrives, or mta_read_json() fails with err naming the file,
- * the field ("events[12].size") and the problem, and nothing was called.
- * The second pass converts again and calls the sink; it cannot fail.
+ * The sink sees the whole trace or nothing:
+ *   pass 1 reads the file once, checks the syntax of everything, the header
+ *     (format, version, process) and every module, stack and event, and
+ *     records where the modules, stacks and events arrays start.  Members
+ *     may come in any order; arrays met before the header is known are
+ *     only syntax-checked here and fully checked in a pass over them after
+ *     the end of the file (so a file that is not a trace is rejected for
+ *     its "format", not for its first odd-looking event).
+ *   pass 2 seeks to each array in turn and calls the sink: info(), every
+ *     module(), every stack(), every event() in file order, done().  It
+ *     converts the same bytes again and does not fail unless the file
+ *     changed in between (then the error is reported after a prefix).
+ * A file that cannot seek (a pipe) is first copied to a temporary file.
  * If event() returns non-zero, no further events are delivered, done() is
- * still called (as at the end of a trace cut short) and the result is 0. */
+ * still called (as at the end of a trace cut short) and the result is 0.
+ *
+ * Limits (errors, exit 3): one element (or one member of an unknown
+ * top-level member) of at most 64 MiB and 2^20 JSON values; nesting at most
+ * 2048 deep, as jansson.  Out of memory is exit 5. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
 #include "errors.h"
 #include "json_export.h"
+#include "json_stream.h"
 #include "trace.h"
 
 #define MAX_TMP 4 /* hex-decoded strings alive at once (one event or module) */
@@ -35,8 +52,19 @@ struct jr {
     struct mta_error *err;
     char *tmp[MAX_TMP]; /* hex-decoded text of the current item */
     int ntmp;
-    char *keep[3];      /* hex-decoded process texts: live until the end */
+    char *keep[8];      /* hex-decoded process texts: live until the end */
     int nkeep;
+    struct js_src src;
+    json_t *format, *version, *process; /* header members, kept until the end */
+    int head_ok;        /* format, version and process seen and valid */
+    struct mta_trace_info info;
+    struct arr {        /* modules, stacks, events */
+        int seen;
+        int deferred;   /* met before the header: checked after pass 1 */
+        struct js_pos at; /* its '[' */
+    } arr[3];
+    uint64_t prev_t;    /* events: the previous event's t */
+    int stopped;        /* the sink's event() asked to stop */
 };
 
 static void free_tmp(struct jr *r)
@@ -464,103 +492,562 @@ static int parse_event(struct jr *r, const json_t *e, const char *pfx, struct mt
     return fail(r, pfx, "type", "unhandled event type");
 }
 
-/* One pass over modules, stacks and events; calls the sink if `sink`. */
-static int walk(struct jr *r, const json_t *modules, const json_t *stacks,
-                const json_t *events, const struct mta_sink *sink)
+/* ---- the stream -------------------------------------------------------- */
+
+#define WINDOW mta_json_window
+size_t mta_json_window = 256u << 10; /* the read window; grows for a larger element */
+#define MAX_ELEM_BYTES (64u << 20) /* one element of the top-level arrays */
+#define MAX_ELEM_VALUES (1u << 20) /* JSON values in one element */
+
+enum arr_kind { A_MODULES, A_STACKS, A_EVENTS };
+static const char *const arr_name[3] = { "modules", "stacks", "events" };
+enum mode { M_SYNTAX, M_CHECK, M_DELIVER };
+
+/* jansson does not always say when it ran out of memory (a failed append in
+ * its lexer reads as "invalid token"), so its allocations go through this
+ * wrapper, which notes the failure.  Same malloc and free underneath: safe
+ * to install while other jansson values are alive. */
+static int jansson_oom;
+
+static void *jr_malloc(size_t n)
 {
-    char pfx[48];
-    size_t i;
-    for (i = 0; i < json_array_size(modules); i++) {
-        struct mta_module m;
-        snprintf(pfx, sizeof pfx, "modules[%zu]", i);
-        int rc = parse_module(r, json_array_get(modules, i), pfx, &m);
-        if (rc == 0 && sink && sink->module)
-            sink->module(sink->ctx, &m);
-        free_tmp(r);
-        if (rc)
-            return -1;
+    void *p = malloc(n);
+    if (!p)
+        jansson_oom = 1;
+    return p;
+}
+
+static void watch_jansson_allocs(void)
+{
+    json_malloc_t m;
+    json_free_t f;
+    json_get_alloc_funcs(&m, &f);
+    if (m != jr_malloc)
+        json_set_alloc_funcs(jr_malloc, free);
+    jansson_oom = 0;
+}
+
+/* "FILE: line L, column C (byte B): invalid JSON: what" */
+static int fail_syntax(struct jr *r, const struct js_pos *at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail_syntax(struct jr *r, const struct js_pos *at, const char *fmt, ...)
+{
+    char what[300];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    mta_set_error(r->err, MTA_EXIT_CORRUPT,
+                  "%s: line %" PRIu64 ", column %" PRIu64 " (byte %" PRIu64 "): invalid JSON: %s",
+                  r->file, at->line, at->col, at->off, what);
+    return -1;
+}
+
+static int fail_read(struct jr *r);
+
+/* Parser states a structural error can happen in, as a prefix that puts
+ * jansson in the same state (see fail_expected). */
+#define IN_ARRAY_AFTER_VALUE "[[]"   /* ',' or ']' expected */
+#define IN_ARRAY_VALUE "[[],"        /* a value expected */
+#define IN_OBJECT_KEY "{\"\":[],"     /* a key expected */
+#define IN_OBJECT_COLON "{\"\""        /* ':' expected */
+#define IN_OBJECT_VALUE "{\"\":"       /* a value expected */
+#define IN_OBJECT_AFTER_VALUE "{\"\":[]"/* ',' or '}' expected */
+#define AT_START ""                   /* '{' expected */
+#define AT_END "{}"                   /* the end of the input expected */
+
+/* The input at the current position is wrong for the parser state `state`.
+ * So that the message is the one jansson gives for the whole document
+ * (including its lexer's errors: a bad UTF-8 byte, a newline in a string),
+ * jansson parses `state` followed by the next bytes of the input, and its
+ * error is moved to the file's position.  `fallback` is for the rare case
+ * where that does not fail as expected. */
+static int fail_expected(struct jr *r, const char *state, const char *fallback)
+{
+    struct js_src *s = &r->src;
+    if (js_skip_ws(s) == JS_ERR_C)
+        return fail_read(r);
+    js_want(s, 4096);
+    if (s->err)
+        return fail_read(r);
+    size_t plen = strlen(state), n = s->hi - s->lo;
+    if (n > 65536)
+        n = 65536;
+    char *doc = malloc(plen + n + 1);
+    if (!doc) {
+        mta_set_error(r->err, MTA_EXIT_INTERNAL, "%s: out of memory parsing the JSON", r->file);
+        return -1;
     }
-    uint64_t frames[MT_MAX_DEPTH];
-    for (i = 0; i < json_array_size(stacks); i++) {
-        uint64_t id;
-        unsigned n;
-        int cut;
-        snprintf(pfx, sizeof pfx, "stacks[%zu]", i);
-        if (parse_stack(r, json_array_get(stacks, i), pfx, &id, frames, &n, &cut))
-            return -1;
-        if (sink && sink->stack)
-            sink->stack(sink->ctx, id, frames, n);
-        if (cut && sink && sink->stack_cut)
-            sink->stack_cut(sink->ctx, id);
+    memcpy(doc, state, plen);
+    memcpy(doc + plen, s->buf + s->lo, n);
+    json_error_t je;
+    size_t flags = JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL;
+    json_t *v = json_loadb(doc, plen + n, plen ? flags | JSON_DECODE_ANY : flags, &je);
+    free(doc);
+    if (!v && (json_error_code(&je) == json_error_out_of_memory || jansson_oom)) {
+        mta_set_error(r->err, MTA_EXIT_INTERNAL, "%s: out of memory parsing the JSON", r->file);
+        return -1;
     }
-    uint64_t prev = 0;
-    for (i = 0; i < json_array_size(events); i++) {
-        struct mta_event ev;
-        snprintf(pfx, sizeof pfx, "events[%zu]", i);
-        int rc = parse_event(r, json_array_get(events, i), pfx, &ev);
-        if (rc == 0 && i > 0 && ev.ns < prev)
-            rc = fail(r, pfx, "t",
-                      "%" PRIu64 " is earlier than events[%zu].t (%" PRIu64 "); "
-                      "events must be sorted by time", ev.ns, i - 1, prev);
-        int stop = 0;
-        if (rc == 0 && sink && sink->event)
-            stop = sink->event(sink->ctx, &ev);
-        free_tmp(r);
-        if (rc)
-            return -1;
-        if (stop)
-            break; /* the sink asked to stop: the rest is not delivered */
-        prev = ev.ns;
+    if (!v && je.line >= 1 && je.position >= (int)plen && (je.line > 1 || je.column >= (int)plen)) {
+        struct js_pos p = { s->pos.off + (uint64_t)je.position - plen,
+                            s->pos.line + (uint64_t)je.line - 1,
+                            je.line == 1 ? s->pos.col + (uint64_t)je.column - plen
+                                         : (uint64_t)je.column };
+        return fail_syntax(r, &p, "%s", je.text);
     }
+    json_decref(v);
+    char near[40];
+    struct js_pos end;
+    js_near(s, near, sizeof near, &end);
+    return fail_syntax(r, &end, "%s%s", fallback, near);
+}
+
+static int fail_read(struct jr *r)
+{
+    if (r->src.err == ENOMEM) {
+        mta_set_error(r->err, MTA_EXIT_INTERNAL, "%s: out of memory reading the file", r->file);
+        return -1;
+    }
+    mta_set_error(r->err, MTA_EXIT_IO, "%s: cannot read: %s", r->file, strerror(r->src.err));
+    return -1;
+}
+
+/* The next non-blank byte, or -1 with err set if the read failed. */
+static int next(struct jr *r, int *c)
+{
+    *c = js_skip_ws(&r->src);
+    return *c == JS_ERR_C ? fail_read(r) : 0;
+}
+
+/* Reads the value at the current position (nested `depth` deep) and parses
+ * it with jansson.  `what` names it in messages about its size. */
+static int load_value(struct jr *r, unsigned depth, const char *state, const char *what,
+                      json_t **out)
+{
+    struct js_src *s = &r->src;
+    struct js_pos at = s->pos;
+    size_t len;
+    *out = NULL;
+    enum js_scan st = js_scan_value(s, depth, MAX_ELEM_BYTES, MAX_ELEM_VALUES, &len);
+    if (st == JS_ERR)
+        return fail_read(r);
+    if (st == JS_BIG)
+        return fail(r, what, NULL,
+                    "the value at line %" PRIu64 ", byte %" PRIu64 " is larger than "
+                    "the limit of %u MiB or %u JSON values", at.line, at.off,
+                    MAX_ELEM_BYTES >> 20, MAX_ELEM_VALUES);
+    if (st == JS_DEEP) {
+        struct js_pos end = js_pos_after(s, len);
+        return fail_syntax(r, &end, "maximum parsing depth reached near '%c'",
+                           s->buf[s->lo + len - 1]);
+    }
+    if (len == 0) /* a structural character or the end where a value belongs */
+        return fail_expected(r, state, "unexpected token");
+    if (len >= (1u << 20)) {
+        /* jansson 2.14 crashes (an assert in lex_scan_string) when it runs out
+         * of memory inside a long string: make sure the room it needs (its
+         * string buffer grows by doubling, then the value is copied) is there */
+        void *room = len <= SIZE_MAX / 4 ? malloc(4 * len) : NULL;
+        if (!room) {
+            mta_set_error(r->err, MTA_EXIT_INTERNAL, "%s: out of memory parsing the JSON",
+                          r->file);
+            return -1;
+        }
+        free(room);
+    }
+    json_error_t je;
+    json_t *v = json_loadb(s->buf + s->lo, len,
+                           JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL | JSON_DECODE_ANY, &je);
+    if (!v) {
+        if (json_error_code(&je) == json_error_out_of_memory || jansson_oom) {
+            mta_set_error(r->err, MTA_EXIT_INTERNAL, "%s: out of memory parsing the JSON",
+                          r->file);
+            return -1;
+        }
+        if (je.line < 1 || je.position < 0)
+            return fail(r, what, NULL, "invalid JSON: %s", je.text);
+        /* jansson counted from the value's first byte */
+        struct js_pos p = { at.off + (uint64_t)je.position, at.line + (uint64_t)je.line - 1,
+                            (je.line == 1 ? at.col : 0) + (uint64_t)(je.column > 0 ? je.column : 0) };
+        const char *text = je.text, *eof = "end of file expected";
+        if (json_error_code(&je) == json_error_end_of_input_expected && state[0] &&
+            strncmp(text, eof, strlen(eof)) == 0) /* "1x": in the document, "1" then "x" */
+            return fail_syntax(r, &p, "%s%s", state[0] == '[' ? "']' expected" : "'}' expected",
+                               text + strlen(eof));
+        return fail_syntax(r, &p, "%s", text);
+    }
+    if (st != JS_OK) { /* jansson accepted what the scanner found broken: not expected */
+        json_decref(v);
+        struct js_pos end = js_pos_after(s, len);
+        return fail_syntax(r, &end, "unexpected %s",
+                           st == JS_EOF ? "end of file" : "closing bracket");
+    }
+    js_consume(s, len);
+    js_shrink(s, WINDOW);
+    *out = v;
     return 0;
 }
 
-/* The whole file in memory.  NULL with err set on failure. */
-static char *slurp(struct jr *r, const char *path, size_t *len)
+/* Checks the header members, in the order format, version, process, once
+ * all are known (or at the end: `final`, then a missing one is an error). */
+static int check_head(struct jr *r, int final)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        mta_set_error(r->err, MTA_EXIT_IO, "%s: cannot open: %s", path, strerror(errno));
-        return NULL;
+    if (r->head_ok)
+        return 0;
+    const json_t *v = r->format;
+    if (!v)
+        return final ? fail(r, "format", NULL, "missing required field (not a trace.json file?)")
+                     : 0;
+    if (!json_is_string(v) || json_string_length(v) != strlen(MTA_JSON_FORMAT) ||
+        strcmp(json_string_value(v), MTA_JSON_FORMAT) != 0) {
+        char q[80];
+        return fail(r, "format", NULL, "expected \"%s\", found %s%s%s", MTA_JSON_FORMAT,
+                    json_is_string(v) ? "\"" : "",
+                    json_is_string(v) ? quote(json_string_value(v), q, sizeof q) : type_name(v),
+                    json_is_string(v) ? "\"" : "");
     }
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    while (buf) {
-        if (n == cap) {
-            char *nb = cap <= SIZE_MAX / 2 ? realloc(buf, cap * 2) : NULL;
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
+    v = r->version;
+    if (!v)
+        return final ? fail(r, "version", NULL, "missing required field") : 0;
+    if (!json_is_integer(v))
+        return fail(r, "version", NULL, "expected an integer, found %s", type_name(v));
+    if (json_integer_value(v) != MTA_JSON_VERSION)
+        return fail(r, "version", NULL,
+                    "unsupported version %" JSON_INTEGER_FORMAT " (this mtrace reads version %d)",
+                    json_integer_value(v), MTA_JSON_VERSION);
+    if (!r->process)
+        return final ? fail(r, "process", NULL, "missing required field") : 0;
+    if (parse_process(r, r->process, &r->info))
+        return -1;
+    r->info.version = MTA_JSON_VERSION;
+    r->head_ok = 1;
+    return 0;
+}
+
+/* One element of a top-level array: checked in M_CHECK, delivered in
+ * M_DELIVER, only parsed (syntax) in M_SYNTAX. */
+static int element(struct jr *r, enum arr_kind k, enum mode mode, uint64_t i,
+                   const struct mta_sink *sink)
+{
+    char pfx[48];
+    snprintf(pfx, sizeof pfx, "%s[%" PRIu64 "]", arr_name[k], i);
+    json_t *v;
+    if (load_value(r, 2, IN_ARRAY_VALUE, pfx, &v))
+        return -1;
+    int rc = 0;
+    if (mode == M_SYNTAX) {
+        /* nothing more */
+    } else if (k == A_MODULES) {
+        struct mta_module m;
+        rc = parse_module(r, v, pfx, &m);
+        if (rc == 0 && mode == M_DELIVER && sink && sink->module)
+            sink->module(sink->ctx, &m);
+    } else if (k == A_STACKS) {
+        uint64_t id, frames[MT_MAX_DEPTH];
+        unsigned n;
+        int cut;
+        rc = parse_stack(r, v, pfx, &id, frames, &n, &cut);
+        if (rc == 0 && mode == M_DELIVER && sink && sink->stack)
+            sink->stack(sink->ctx, id, frames, n);
+        if (rc == 0 && cut && mode == M_DELIVER && sink && sink->stack_cut)
+            sink->stack_cut(sink->ctx, id);
+    } else {
+        struct mta_event ev;
+        rc = parse_event(r, v, pfx, &ev);
+        if (rc == 0 && i > 0 && ev.ns < r->prev_t)
+            rc = fail(r, pfx, "t",
+                      "%" PRIu64 " is earlier than events[%" PRIu64 "].t (%" PRIu64 "); "
+                      "events must be sorted by time", ev.ns, i - 1, r->prev_t);
+        if (rc == 0 && mode == M_DELIVER && sink && sink->event)
+            r->stopped = sink->event(sink->ctx, &ev) != 0;
+        r->prev_t = ev.ns;
+    }
+    free_tmp(r);
+    json_decref(v);
+    return rc;
+}
+
+/* A top-level array, from its '['. */
+static int walk_array(struct jr *r, enum arr_kind k, enum mode mode, const struct mta_sink *sink)
+{
+    int c;
+    if (next(r, &c)) /* after a seek, the window is empty */
+        return -1;
+    if (c != '[')
+        return fail_expected(r, AT_START, "'[' expected (the file changed while it was read?)");
+    js_consume(&r->src, 1);
+    r->prev_t = 0;
+    if (next(r, &c))
+        return -1;
+    if (c == ']') {
+        js_consume(&r->src, 1);
+        return 0;
+    }
+    for (uint64_t i = 0;; i++) {
+        if (element(r, k, mode, i, sink))
+            return -1;
+        if (r->stopped)
+            return 0;
+        if (next(r, &c))
+            return -1;
+        if (c == ']') {
+            js_consume(&r->src, 1);
+            return 0;
         }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
+        if (c != ',')
+            return fail_expected(r, IN_ARRAY_AFTER_VALUE, "']' expected");
+        js_consume(&r->src, 1);
+        if (next(r, &c))
+            return -1;
+    }
+}
+
+/* The value of a member this version does not know: syntax-checked, one
+ * element or member at a time if it is an array or an object, and dropped. */
+static int skip_unknown(struct jr *r, const char *key)
+{
+    struct js_src *s = &r->src;
+    int c = js_skip_ws(s);
+    json_t *v;
+    if (c != '[' && c != '{') {
+        if (load_value(r, 1, IN_OBJECT_VALUE, key, &v))
+            return -1;
+        json_decref(v);
+        return 0;
+    }
+    int close = c == '[' ? ']' : '}';
+    js_consume(s, 1);
+    if (next(r, &c))
+        return -1;
+    if (c == close) {
+        js_consume(s, 1);
+        return 0;
+    }
+    for (;;) {
+        if (close == '}') { /* "key": value */
+            if (c != '"')
+                return fail_expected(r, IN_OBJECT_KEY, "string or '}' expected");
+            if (load_value(r, 2, IN_OBJECT_KEY, key, &v))
+                return -1;
+            json_decref(v);
+            if (next(r, &c))
+                return -1;
+            if (c != ':')
+                return fail_expected(r, IN_OBJECT_COLON, "':' expected");
+            js_consume(s, 1);
+            if (next(r, &c))
+                return -1;
+        }
+        if (load_value(r, 2, close == ']' ? IN_ARRAY_VALUE : IN_OBJECT_VALUE, key, &v))
+            return -1;
+        json_decref(v);
+        if (next(r, &c))
+            return -1;
+        if (c == close) {
+            js_consume(s, 1);
+            return 0;
+        }
+        if (c != ',')
+            return close == ']' ? fail_expected(r, IN_ARRAY_AFTER_VALUE, "']' expected")
+                                : fail_expected(r, IN_OBJECT_AFTER_VALUE, "'}' expected");
+        js_consume(s, 1);
+        if (next(r, &c))
+            return -1;
+    }
+}
+
+/* Pass 1: the whole file, from its first byte. */
+static int pass1(struct jr *r)
+{
+    struct js_src *s = &r->src;
+    int c;
+    if (next(r, &c))
+        return -1;
+    if (c != '{') {
+        if (c != '[')
+            return fail_expected(r, AT_START, "'[' or '{' expected");
+        json_t *v;
+        if (load_value(r, 0, AT_START, "", &v))
+            return -1;
+        json_decref(v);
+        if (next(r, &c))
+            return -1;
+        if (c != JS_EOF_C)
+            return fail_expected(r, AT_END, "end of file expected");
+        return fail(r, NULL, NULL, "expected a JSON object at the top level, found an array");
+    }
+    js_consume(s, 1);
+    if (next(r, &c))
+        return -1;
+    if (c == '}') { /* {} */
+        js_consume(s, 1);
+        goto end;
+    }
+    for (;;) { /* members until the closing '}' */
+        if (c != '"')
+            return fail_expected(r, IN_OBJECT_KEY, "string or '}' expected");
+        json_t *kv;
+        if (load_value(r, 1, IN_OBJECT_KEY, "", &kv))
+            return -1;
+        char key[16] = "", unknown[80] = "";
+        size_t klen = json_string_length(kv);
+        if (memchr(json_string_value(kv), '\0', klen)) {
+            json_decref(kv);
+            return fail_syntax(r, &s->pos, "NUL byte in object key not supported");
+        }
+        int which = -1; /* 0..2: arrays; 3 format, 4 version, 5 process */
+        static const char *const known[6] = { "modules", "stacks", "events",
+                                               "format", "version", "process" };
+        for (int k = 0; k < 6; k++)
+            if (klen == strlen(known[k]) && strcmp(json_string_value(kv), known[k]) == 0)
+                which = k;
+        if (which >= 0) {
+            snprintf(key, sizeof key, "%s", known[which]);
+        } else {
+            char q[80];
+            snprintf(unknown, sizeof unknown, "%s", quote(json_string_value(kv), q, sizeof q));
+        }
+        json_decref(kv);
+        int dup = (which >= 0 && which < 3 && r->arr[which].seen) ||
+                  (which == 3 && r->format) || (which == 4 && r->version) ||
+                  (which == 5 && r->process);
+        if (dup)
+            return fail_syntax(r, &s->pos, "duplicate object key near '\"%s\"'", key);
+        if (next(r, &c))
+            return -1;
+        if (c != ':')
+            return fail_expected(r, IN_OBJECT_COLON, "':' expected");
+        js_consume(s, 1);
+        if (next(r, &c))
+            return -1;
+        if (which >= 0 && which < 3) {
+            struct arr *a = &r->arr[which];
+            if (c == '[') {
+                a->seen = 1;
+                a->at = s->pos;
+                a->deferred = !r->head_ok;
+                if (walk_array(r, (enum arr_kind)which, r->head_ok ? M_CHECK : M_SYNTAX, NULL))
+                    return -1;
+            } else {
+                json_t *v;
+                if (load_value(r, 1, IN_OBJECT_VALUE, key, &v))
+                    return -1;
+                fail(r, key, NULL, "expected an array, found %s", type_name(v));
+                json_decref(v);
+                return -1;
+            }
+        } else if (which >= 3) {
+            json_t **slot = which == 3 ? &r->format : which == 4 ? &r->version : &r->process;
+            if (load_value(r, 1, IN_OBJECT_VALUE, key, slot) || check_head(r, 0))
+                return -1;
+        } else if (skip_unknown(r, unknown)) {
+            return -1;
+        }
+        if (next(r, &c))
+            return -1;
+        if (c == '}') {
+            js_consume(s, 1);
+            break;
+        }
+        if (c != ',')
+            return fail_expected(r, IN_OBJECT_AFTER_VALUE, "'}' expected");
+        js_consume(s, 1);
+        if (next(r, &c))
+            return -1;
+    }
+end:
+    if (next(r, &c))
+        return -1;
+    if (c != JS_EOF_C)
+        return fail_expected(r, AT_END, "end of file expected");
+    r->info.file_bytes = s->pos.off;
+    return 0;
+}
+
+static int read_stream(struct jr *r, const struct mta_sink *sink)
+{
+    watch_jansson_allocs();
+    if (pass1(r) || check_head(r, 1))
+        return -1;
+    if (!r->arr[A_EVENTS].seen)
+        return fail(r, "events", NULL, "missing required field");
+    uint64_t file_bytes = r->info.file_bytes;
+    for (int k = 0; k < 3; k++) /* arrays met before the header */
+        if (r->arr[k].deferred &&
+            (js_seek(&r->src, &r->arr[k].at) || walk_array(r, (enum arr_kind)k, M_CHECK, NULL)))
+            return r->src.err ? fail_read(r) : -1;
+    r->info.file_bytes = file_bytes;
+    if (sink && sink->info)
+        sink->info(sink->ctx, &r->info);
+    for (int k = 0; k < 3 && !r->stopped; k++)
+        if (r->arr[k].seen &&
+            (js_seek(&r->src, &r->arr[k].at) || walk_array(r, (enum arr_kind)k, M_DELIVER, sink)))
+            return r->src.err ? fail_read(r) : -1;
+    if (sink && sink->done)
+        sink->done(sink->ctx, &r->info);
+    return 0;
+}
+
+static int finish(struct jr *r, int rc)
+{
+    free_tmp(r);
+    for (int k = 0; k < r->nkeep; k++)
+        free(r->keep[k]);
+    json_decref(r->format);
+    json_decref(r->version);
+    json_decref(r->process);
+    js_free(&r->src);
+    return rc == 0 ? 0 : r->err->code;
+}
+
+/* A copy of a file that cannot seek (a pipe), in an unlinked temporary file. */
+static int spool(struct jr *r, int fd)
+{
+    FILE *t = tmpfile();
+    if (!t) {
+        mta_set_error(r->err, MTA_EXIT_IO, "%s: cannot create a temporary file: %s", r->file,
+                      strerror(errno));
+        return -1;
+    }
+    int tfd = dup(fileno(t));
+    fclose(t);
+    if (tfd < 0) {
+        mta_set_error(r->err, MTA_EXIT_IO, "%s: cannot create a temporary file: %s", r->file,
+                      strerror(errno));
+        return -1;
+    }
+    char buf[1 << 16];
+    for (;;) {
+        ssize_t got = read(fd, buf, sizeof buf);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            mta_set_error(r->err, MTA_EXIT_IO, "%s: cannot read: %s", r->file, strerror(errno));
+            close(tfd);
+            return -1;
+        }
         if (got == 0)
             break;
+        for (ssize_t o = 0; o < got;) {
+            ssize_t w = write(tfd, buf + o, (size_t)(got - o));
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0) {
+                mta_set_error(r->err, MTA_EXIT_IO, "%s: cannot write a temporary copy: %s",
+                              r->file, w < 0 ? strerror(errno) : "short write");
+                close(tfd);
+                return -1;
+            }
+            o += w;
+        }
     }
-    if (!buf) {
-        fclose(f);
-        mta_set_error(r->err, MTA_EXIT_INTERNAL, "%s: out of memory reading the file", path);
-        return NULL;
+    if (lseek(tfd, 0, SEEK_SET) < 0) {
+        mta_set_error(r->err, MTA_EXIT_IO, "%s: cannot read: %s", r->file, strerror(errno));
+        close(tfd);
+        return -1;
     }
-    if (ferror(f)) {
-        int e = errno;
-        fclose(f);
-        free(buf);
-        mta_set_error(r->err, MTA_EXIT_IO, "%s: cannot read: %s", path, strerror(e));
-        return NULL;
-    }
-    fclose(f);
-    if (n == 0) {
-        free(buf);
-        mta_set_error(r->err, MTA_EXIT_IO, "%s: empty file", path);
-        return NULL;
-    }
-    *len = n;
-    return buf;
+    return tfd;
 }
 
 int mta_read_json(const char *path, const struct mta_sink *sink, struct mta_error *err)
@@ -569,12 +1056,40 @@ int mta_read_json(const char *path, const struct mta_sink *sink, struct mta_erro
     struct mta_error dummy;
     if (!err)
         r.err = &dummy;
-    size_t len;
-    char *buf = slurp(&r, path, &len);
-    if (!buf)
-        return r.err->code;
-    int rc = mta_read_json_mem(path, buf, len, sink, r.err);
-    free(buf);
+    r.src.fd = -1;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        mta_set_error(r.err, MTA_EXIT_IO, "%s: cannot open: %s", path, strerror(errno));
+        return MTA_EXIT_IO;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        mta_set_error(r.err, MTA_EXIT_IO, "%s: cannot read: %s", path, strerror(errno));
+        close(fd);
+        return MTA_EXIT_IO;
+    }
+    if (!S_ISREG(st.st_mode) || lseek(fd, 0, SEEK_CUR) < 0) {
+        int tfd = spool(&r, fd);
+        close(fd);
+        if (tfd < 0)
+            return r.err->code;
+        fd = tfd;
+        if (fstat(fd, &st) < 0)
+            st.st_size = 0;
+    }
+    if (st.st_size == 0) {
+        close(fd);
+        mta_set_error(r.err, MTA_EXIT_IO, "%s: empty file", path);
+        return MTA_EXIT_IO;
+    }
+    if (js_init_fd(&r.src, fd, WINDOW)) {
+        close(fd);
+        mta_set_error(r.err, MTA_EXIT_INTERNAL, "%s: out of memory reading the file", path);
+        return MTA_EXIT_INTERNAL;
+    }
+    int rc = read_stream(&r, sink);
+    rc = finish(&r, rc);
+    close(fd);
     return rc;
 }
 
@@ -589,112 +1104,6 @@ int mta_read_json_mem(const char *path, const char *buf, size_t len,
         mta_set_error(r.err, MTA_EXIT_IO, "%s: empty file", path);
         return MTA_EXIT_IO;
     }
-    json_error_t jerr;
-    json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
-    if (!root) {
-#if JANSSON_VERSION_HEX >= 0x020b00
-        if (json_error_code(&jerr) == json_error_out_of_memory) {
-            mta_set_error(r.err, MTA_EXIT_INTERNAL, "%s: out of memory parsing the JSON", path);
-            return MTA_EXIT_INTERNAL;
-        }
-#endif
-        /* jansson gives every syntax error a position; a failed allocation
-         * deep in the parser returns with the error still as initialised
-         * (line -1, no text) */
-        if (jerr.line < 0 && !jerr.text[0]) {
-            mta_set_error(r.err, MTA_EXIT_INTERNAL, "%s: out of memory parsing the JSON; "
-                          "free memory or raise the limit (ulimit -v) and run again", path);
-            return MTA_EXIT_INTERNAL;
-        }
-        mta_set_error(r.err, MTA_EXIT_CORRUPT,
-                      "%s: line %d, column %d (byte %d): invalid JSON: %s", path, jerr.line,
-                      jerr.column, jerr.position, jerr.text);
-        return MTA_EXIT_CORRUPT;
-    }
-
-    int rc = -1;
-    struct mta_trace_info info;
-    memset(&info, 0, sizeof info);
-    const json_t *v, *modules, *stacks, *events;
-    if (!json_is_object(root)) {
-        fail(&r, NULL, NULL, "expected a JSON object at the top level, found %s",
-             type_name(root));
-        goto out;
-    }
-    v = json_object_get(root, "format");
-    if (!v) {
-        fail(&r, "format", NULL, "missing required field (not a trace.json file?)");
-        goto out;
-    }
-    if (!json_is_string(v) || json_string_length(v) != strlen(MTA_JSON_FORMAT) ||
-        strcmp(json_string_value(v), MTA_JSON_FORMAT) != 0) {
-        char q[80];
-        fail(&r, "format", NULL, "expected \"%s\", found %s%s%s", MTA_JSON_FORMAT,
-             json_is_string(v) ? "\"" : "",
-             json_is_string(v) ? quote(json_string_value(v), q, sizeof q) : type_name(v),
-             json_is_string(v) ? "\"" : "");
-        goto out;
-    }
-    v = json_object_get(root, "version");
-    if (!v) {
-        fail(&r, "version", NULL, "missing required field");
-        goto out;
-    }
-    if (!json_is_integer(v)) {
-        fail(&r, "version", NULL, "expected an integer, found %s", type_name(v));
-        goto out;
-    }
-    if (json_integer_value(v) != MTA_JSON_VERSION) {
-        fail(&r, "version", NULL,
-             "unsupported version %" JSON_INTEGER_FORMAT " (this mtrace reads version %d)",
-             json_integer_value(v), MTA_JSON_VERSION);
-        goto out;
-    }
-    v = json_object_get(root, "process");
-    if (!v) {
-        fail(&r, "process", NULL, "missing required field");
-        goto out;
-    }
-    if (parse_process(&r, v, &info))
-        goto out;
-    info.version = MTA_JSON_VERSION;
-    info.file_bytes = len;
-
-    modules = json_object_get(root, "modules");
-    stacks = json_object_get(root, "stacks");
-    events = json_object_get(root, "events");
-    if (modules && !json_is_array(modules)) {
-        fail(&r, "modules", NULL, "expected an array, found %s", type_name(modules));
-        goto out;
-    }
-    if (stacks && !json_is_array(stacks)) {
-        fail(&r, "stacks", NULL, "expected an array, found %s", type_name(stacks));
-        goto out;
-    }
-    if (!events) {
-        fail(&r, "events", NULL, "missing required field");
-        goto out;
-    }
-    if (!json_is_array(events)) {
-        fail(&r, "events", NULL, "expected an array, found %s", type_name(events));
-        goto out;
-    }
-
-    if (walk(&r, modules, stacks, events, NULL)) /* validate everything first */
-        goto out;
-    if (sink && sink->info)
-        sink->info(sink->ctx, &info);
-    if (walk(&r, modules, stacks, events, sink)) { /* cannot fail: validated */
-        rc = -1;
-        goto out;
-    }
-    if (sink && sink->done)
-        sink->done(sink->ctx, &info);
-    rc = 0;
-out:
-    free_tmp(&r);
-    for (int k = 0; k < r.nkeep; k++)
-        free(r.keep[k]);
-    json_decref(root);
-    return rc == 0 ? 0 : r.err->code;
+    js_init_mem(&r.src, buf, len);
+    return finish(&r, read_stream(&r, sink));
 }

@@ -807,6 +807,25 @@ Test(json_io, a_million_frames)
     free(path);
 }
 
+/* One element is bounded (json_reader.c): more JSON values than the limit
+ * is an error naming the element, not a tree of any size. */
+Test(json_io, element_too_large)
+{
+    char *path = tmp_path();
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs(HEAD "\"events\":[{\"t\":1,\"type\":\"free\",\"ptr\":\"0x1\"},"
+               "{\"t\":2,\"type\":\"free\",\"ptr\":\"0x1\",\"x\":[", f);
+    for (int i = 0; i < 1100000; i++)
+        fputs(i ? ",1" : "1", f);
+    fputs("]}]}", f);
+    fclose(f);
+    const char *n[3] = { "events[1]: the value at line 1, byte ", "larger than the limit" };
+    expect_failure(path, MTA_EXIT_CORRUPT, n);
+    unlink(path);
+    free(path);
+}
+
 Test(json_io, io_errors)
 {
     const char *n[3] = { "cannot open: No such file or directory" };
