@@ -35,6 +35,7 @@ void mta_model_free(struct mta_model *m)
     free(m->arena_heaps);
     if (m->have_live_at_exit)
         mta_live_free(&m->live_at_exit);
+    mta_reach_free(&m->reach);
     free(m->maps_start);
     free(m->maps_exit);
     free(m->smaps_exit);
@@ -256,6 +257,9 @@ static int on_event(void *ctx, const struct mta_event *ev)
     case MTA_EV_SETTING:
         mta_sources_on_setting(m, ev);
         break;
+    case MTA_EV_SCAN:
+        mta_reach_on_event(&m->reach, ev, &m->live);
+        break;
     }
     return 0;
 }
@@ -279,19 +283,8 @@ void mta_model_finish(struct mta_model *m)
     if (m->finished)
         return;
     m->finished = 1;
-    for (size_t i = 0; i < m->live.cap; i++) {
-        const struct mta_block *b = &m->live.slots[i];
-        if (!b->ptr)
-            continue;
-        m->leaked_blocks++;
-        m->leaked_bytes += b->size;
-        struct mta_site *s = site(m, b->stack);
-        if (s) {
-            s->leak_blocks++;
-            s->leak_bytes += b->size;
-        }
-    }
     site(m, (uint32_t)m->stacks.n); /* sites cover every stack index */
+    mta_leaks_finish(m);
 }
 
 int mta_model_load(struct mta_model *m, const char *path, struct mta_error *err)

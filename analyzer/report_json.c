@@ -131,13 +131,15 @@ static json_t *sites_json(const struct mta_model *m, struct mta_symbolizer *sym,
 
 json_t *mta_sources_json(const struct mta_model *m, struct mta_symbolizer *sym,
                          const struct mta_report_opts *o);
+json_t *mta_leak_check_json(const struct mta_model *m, struct mta_symbolizer *sym,
+                            const struct mta_report_opts *o);
 json_t *mta_maps_json(const struct mta_model *m, struct mta_symbolizer *sym,
                       const struct mta_report_opts *o);
 
 int mta_report_json(FILE *out, const struct mta_model *m, struct mta_symbolizer *sym,
                     const struct mta_report_opts *o)
 {
-    json_t *root = json_pack("{s:s,s:i,s:{s:o,s:I,s:I,s:I,s:b},s:o,s:o,s:o,s:o,s:o,s:o}",
+    json_t *root = json_pack("{s:s,s:i,s:{s:o,s:I,s:I,s:I,s:b},s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
         "schema", "mtrace-report", "version", MTA_REPORT_SCHEMA_VERSION,
         "trace", "path", str_or_null(m->source_path),
         "file_bytes", (json_int_t)m->info.file_bytes,
@@ -145,6 +147,7 @@ int mta_report_json(FILE *out, const struct mta_model *m, struct mta_symbolizer 
         "chunks", (json_int_t)m->info.chunks, "truncated", m->info.truncated,
         "process", process_json(m), "summary", summary_json(m),
         "leaks", leaks_json(m, sym, o), "sites", sites_json(m, sym, o),
+        "leak_check", mta_leak_check_json(m, sym, o),
         "sources", mta_sources_json(m, sym, o),
         "maps", mta_maps_json(m, sym, o));
     if (!root)

@@ -78,7 +78,7 @@ static void print_header(FILE *out, const struct mta_model *m, const struct mta_
 
 static void print_summary(FILE *out, const struct mta_model *m, const struct mta_report_opts *o)
 {
-    char a[32], b[32], c[32];
+    char a[32], b[32];
     fprintf(out, "\n%sSummary%s\n", BOLD(o), RESET(o));
     fprintf(out, "  allocations   %14s   (%s requested)\n", mta_commas(a, sizeof a, m->allocations),
             mta_human_bytes(b, sizeof b, m->bytes_allocated));
@@ -86,12 +86,7 @@ static void print_summary(FILE *out, const struct mta_model *m, const struct mta
     fprintf(out, "  peak live     %14s bytes in %s blocks at %.3f s\n",
             mta_commas(a, sizeof a, m->peak_bytes), mta_commas(b, sizeof b, m->peak_blocks),
             (double)m->peak_ns / 1e9);
-    size_t nsites;
-    uint32_t *order = mta_leak_order(m, &nsites);
-    free(order);
-    fprintf(out, "  %sleaked        %14s bytes in %s blocks%s from %zu call stacks\n",
-            m->leaked_bytes ? RED(o) : "", mta_commas(a, sizeof a, m->leaked_bytes),
-            mta_commas(c, sizeof c, m->leaked_blocks), RESET(o), nsites);
+    mta_report_leak_summary_text(out, m, o);
     if (m->untracked_frees)
         fprintf(out, "  frees of blocks allocated before %s: %s\n",
                 m->info.window_start_ns ? "the window" : "tracing began",
@@ -134,46 +129,13 @@ static void print_sources_brief(FILE *out, const struct mta_model *m,
     mta_report_startup_text(out, m, 1);
 }
 
-static void print_leaks(FILE *out, const struct mta_model *m, struct mta_symbolizer *sym,
-                        const struct mta_report_opts *o)
-{
-    size_t n;
-    uint32_t *order = mta_leak_order(m, &n);
-    if (!n) {
-        fprintf(out, "\n%sNo leaks%s: every block allocated during the trace was freed.\n",
-                BOLD(o), RESET(o));
-        free(order);
-        return;
-    }
-    fprintf(out, "\n%sLeaks by call stack%s, largest first\n", BOLD(o), RESET(o));
-    size_t shown = o->top && o->top < n ? o->top : n;
-    struct mta_frame frames[MT_MAX_DEPTH * 2];
-    for (size_t i = 0; i < shown; i++) {
-        const struct mta_site *s = &m->sites[order[i]];
-        char a[32], b[32];
-        fprintf(out, "\n  %s#%zu  %s bytes in %s block%s%s", RED(o), i + 1,
-                mta_commas(a, sizeof a, s->leak_bytes), mta_commas(b, sizeof b, s->leak_blocks),
-                s->leak_blocks == 1 ? "" : "s", RESET(o));
-        fprintf(out, "  (%s allocated here in all)\n", mta_commas(a, sizeof a, s->allocs));
-        unsigned k = mta_stack_frames(sym, m, order[i], o, frames,
-                                      sizeof frames / sizeof frames[0]);
-        if (!k)
-            fprintf(out, "      (no stack recorded)\n");
-        for (unsigned j = 0; j < k; j++)
-            mta_print_frame(out, &frames[j], o);
-    }
-    if (shown < n)
-        fprintf(out, "\n  ... and %zu more stacks (--top 0 lists all)\n", n - shown);
-    free(order);
-}
-
 void mta_report_text(FILE *out, const struct mta_model *m, struct mta_symbolizer *sym,
                      const struct mta_report_opts *o)
 {
     print_header(out, m, o);
     print_summary(out, m, o);
     print_sources_brief(out, m, o);
-    print_leaks(out, m, sym, o);
+    mta_report_leaks_text(out, m, sym, o);
     const char *w = mta_sym_warnings(sym);
     if (w && *w)
         fprintf(out, "\n%sSymbols%s\n%s", BOLD(o), RESET(o), w);
