@@ -11,7 +11,10 @@ enum mta_exit {
     MTA_EXIT_CORRUPT = 3,   /* the input is not a valid trace (bad magic, version,
                                record or JSON); the message names the offset */
     MTA_EXIT_LEAKS = 4,     /* --fail-on-leaks: leaks above the threshold */
-    MTA_EXIT_INTERNAL = 5   /* out of memory or an internal error */
+    MTA_EXIT_INTERNAL = 5,  /* out of memory or an internal error */
+    MTA_EXIT_INCONCLUSIVE = 6 /* --fail-on-leaks: blocks were unfreed but whether
+                                 they are lost is not known (no scan at exit,
+                                 lost events) */
 };
 
 struct mta_error;

@@ -36,11 +36,14 @@ static void usage(FILE *out)
         "  --all-frames      also show frames below main()\n"
         "  --color WHEN      auto (default), always or never\n"
         "  --fail-on-leaks[=BYTES]\n"
-        "                    exit with status 4 if more than BYTES (default 0) leaked\n"
+        "                    exit with status 4 if more than BYTES (default 0) were lost\n"
+        "                    (definitely + indirectly), 6 if blocks were unfreed but the\n"
+        "                    leak check is inconclusive\n"
         "  --version, --help\n"
         "\n"
         "exit status: 0 report printed; 1 bad command line; 2 cannot read the input;\n"
-        "3 the input is not a valid trace; 4 leaks above --fail-on-leaks; 5 internal error\n");
+        "3 the input is not a valid trace; 4 leaks above --fail-on-leaks; 5 internal error;\n"
+        "6 --fail-on-leaks could not decide (no scan at exit, lost events)\n");
 }
 
 enum mode { MODE_TEXT, MODE_JSON, MODE_SOURCES, MODE_MAPS, MODE_EXPORT };
@@ -164,8 +167,15 @@ int main(int argc, char **argv)
     default: mta_report_text(stdout, &model, sym, &opts); break;
     }
     int rc = MTA_EXIT_OK;
-    if (fail_over >= 0 && model.leaked_bytes > (uint64_t)fail_over) {
-        fprintf(stderr, "mtrace-report: %s: %llu bytes leaked in %llu blocks (limit %lld)\n",
+    if (fail_over >= 0 && model.leak_inconclusive && model.leaked_bytes > (uint64_t)fail_over) {
+        fprintf(stderr, "mtrace-report: %s: %llu bytes unfreed in %llu blocks, but whether "
+                "they are lost is not known: %s\n", path,
+                (unsigned long long)model.leaked_bytes, (unsigned long long)model.leaked_blocks,
+                model.leak_inconclusive);
+        rc = MTA_EXIT_INCONCLUSIVE;
+    } else if (fail_over >= 0 && model.leaked_bytes > (uint64_t)fail_over) {
+        fprintf(stderr, "mtrace-report: %s: %llu bytes lost in %llu blocks (definitely and "
+                "indirectly; limit %lld)\n",
                 path, (unsigned long long)model.leaked_bytes,
                 (unsigned long long)model.leaked_blocks, fail_over);
         rc = MTA_EXIT_LEAKS;
