@@ -208,6 +208,10 @@ static void keep_text(char **slot, const struct mta_event *ev)
 static int on_event(void *ctx, const struct mta_event *ev)
 {
     struct mta_model *m = ctx;
+    if (ev->type == MTA_EV_SCAN) { /* the scan's records are not program events */
+        mta_reach_on_event(&m->reach, ev, &m->live);
+        return 0;
+    }
     m->events++;
     m->last_ns = ev->ns;
     /* consecutive events often share a stack: skip the lookup then */
@@ -258,8 +262,7 @@ static int on_event(void *ctx, const struct mta_event *ev)
         mta_sources_on_setting(m, ev);
         break;
     case MTA_EV_SCAN:
-        mta_reach_on_event(&m->reach, ev, &m->live);
-        break;
+        break; /* above */
     }
     return 0;
 }

@@ -39,6 +39,7 @@
 
 #define MAX_RANGES 16384
 #define MAX_EXCL (MT_OS_OWN_MAX + 64)
+#define EXCL_BYTES (MAX_EXCL * 3 * sizeof(uintptr_t))
 #define OUT_CAP (60u * 1024)
 #define COPY_BYTES (64u * 1024)
 
@@ -51,8 +52,11 @@ struct scan {
     struct mt_thread *t;
     struct range *r;
     unsigned n;
-    uintptr_t (*excl)[2];
+    uintptr_t (*excl)[3]; /* start, end, class (MT_SCAN_OWN or MT_SCAN_HEAP) */
     unsigned nexcl;
+    uintptr_t heap_lo, heap_hi; /* the brk heap ([heap]) */
+    uintptr_t libc_data[8][2];  /* libc's writable segments */
+    unsigned n_libc_data;
     uintptr_t (*plaus)[2]; /* sorted: where a block may live */
     unsigned nplaus;
     uint8_t *out;
@@ -133,33 +137,49 @@ static void add_carved(struct scan *s, uintptr_t start, uintptr_t end, unsigned 
             continue;
         if (a > at)
             add_range(s, at, a, cls);
-        add_range(s, a > at ? a : at, b < end ? b : end, MT_SCAN_OWN);
+        add_range(s, a > at ? a : at, b < end ? b : end, (unsigned)s->excl[i][2]);
         at = b;
     }
     if (at < end)
         add_range(s, at, end, cls);
 }
 
-static void add_excl(struct scan *s, uintptr_t a, uintptr_t b)
+static void add_excl_as(struct scan *s, uintptr_t a, uintptr_t b, unsigned cls)
 {
     if (a < b && s->nexcl < MAX_EXCL) {
         s->excl[s->nexcl][0] = a;
         s->excl[s->nexcl][1] = b;
+        s->excl[s->nexcl][2] = cls;
         s->nexcl++;
     }
+}
+
+static void add_excl(struct scan *s, uintptr_t a, uintptr_t b)
+{
+    add_excl_as(s, a, b, MT_SCAN_OWN);
 }
 
 static int own_module_cb(struct dl_phdr_info *info, size_t size, void *data)
 {
     (void)size;
     struct scan *s = data;
-    uintptr_t self = (uintptr_t)&mt_reach_at_exit;
-    int mine = 0;
+    uintptr_t self = (uintptr_t)&mt_reach_at_exit, libc = (uintptr_t)mt_real.malloc;
+    int mine = 0, is_libc = 0;
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         uintptr_t a = info->dlpi_addr + ph->p_vaddr;
         if (ph->p_type == PT_LOAD && self >= a && self < a + ph->p_memsz)
             mine = 1;
+        if (ph->p_type == PT_LOAD && libc >= a && libc < a + ph->p_memsz)
+            is_libc = 1;
+    }
+    for (int i = 0; is_libc && i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_W) && s->n_libc_data < 8) {
+            s->libc_data[s->n_libc_data][0] = info->dlpi_addr + ph->p_vaddr;
+            s->libc_data[s->n_libc_data][1] = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
+            s->n_libc_data++;
+        }
     }
     const char *name = info->dlpi_name ? info->dlpi_name : "";
     if (!mine && !strstr(name, "libunwind"))
@@ -178,13 +198,44 @@ static int own_module_cb(struct dl_phdr_info *info, size_t size, void *data)
 static void sort_excl(struct scan *s)
 {
     for (unsigned i = 1; i < s->nexcl; i++) /* small: insertion sort */
-        for (unsigned j = i; j > 0 && s->excl[j - 1][0] > s->excl[j][0]; j--) {
-            uintptr_t a = s->excl[j][0], b = s->excl[j][1];
-            s->excl[j][0] = s->excl[j - 1][0];
-            s->excl[j][1] = s->excl[j - 1][1];
-            s->excl[j - 1][0] = a;
-            s->excl[j - 1][1] = b;
+        for (unsigned j = i; j > 0 && s->excl[j - 1][0] > s->excl[j][0]; j--)
+            for (int k = 0; k < 3; k++) {
+                uintptr_t v = s->excl[j][k];
+                s->excl[j][k] = s->excl[j - 1][k];
+                s->excl[j - 1][k] = v;
+            }
+}
+
+/* glibc's main_arena (a malloc_state in libc's data) is malloc's own
+ * memory in root space: its top, last_remainder and bins point at chunk
+ * headers, and a chunk header lies in the last 8 bytes of the block before
+ * it when that block's request fills its chunk.  Read as roots, they would
+ * make lost blocks "possibly lost".  The arena is found by its top pointer:
+ * the word in libc's data whose value is a chunk in the brk heap that ends
+ * exactly at the program break.  Carved out as heap space: [top - 96,
+ * top - 96 + 2200), malloc_state since glibc 2.27 (fastbins before top;
+ * bins, binmap, next, ... after). */
+#define MT_ARENA_TOP_OFFSET 96
+#define MT_ARENA_SIZE 2200
+static void carve_main_arena(struct scan *s)
+{
+    uintptr_t brk = mt_glibc_curbrk ? (uintptr_t)*mt_glibc_curbrk : 0;
+    if (!mt_malloc_is_glibc || !s->heap_lo || !brk || brk > s->heap_hi || brk <= s->heap_lo)
+        return;
+    for (unsigned d = 0; d < s->n_libc_data; d++) {
+        uintptr_t a = (s->libc_data[d][0] + 7) & ~(uintptr_t)7;
+        for (; a + 8 <= s->libc_data[d][1]; a += 8) {
+            uintptr_t top = *(const uintptr_t *)a;
+            if (top < s->heap_lo || top + 16 > brk || (top & 15))
+                continue;
+            uintptr_t size = ((const uintptr_t *)top)[1] & ~(uintptr_t)7;
+            if (top + size == brk && a >= s->libc_data[d][0] + MT_ARENA_TOP_OFFSET) {
+                add_excl_as(s, a - MT_ARENA_TOP_OFFSET, a - MT_ARENA_TOP_OFFSET + MT_ARENA_SIZE,
+                            MT_SCAN_HEAP);
+                return;
+            }
         }
+    }
 }
 
 /* An anonymous mapping that starts a glibc thread-arena heap. */
@@ -298,6 +349,10 @@ static void classify(struct scan *s, const char *maps, uintptr_t sp)
                 s->nplaus++;
             }
         }
+        if (cls == MT_SCAN_HEAP && !anon) {
+            s->heap_lo = start;
+            s->heap_hi = end;
+        }
         if (sp >= start && sp < end) {
             add_range(s, start, sp, MT_SCAN_SKIPPED);
             add_carved(s, sp, end, MT_SCAN_STACK);
@@ -376,7 +431,7 @@ static __attribute__((noinline)) void scan_all(struct mt_thread *t, uintptr_t sp
     s.t = t;
     s.pid = (pid_t)syscall(SYS_getpid);
     uint64_t ns0 = mt_ns_now();
-    size_t r_bytes = MAX_RANGES * sizeof *s.r, e_bytes = MAX_EXCL * sizeof *s.excl,
+    size_t r_bytes = MAX_RANGES * sizeof *s.r, e_bytes = EXCL_BYTES,
            p_bytes = MAX_RANGES * sizeof *s.plaus;
     s.r = mt_os_alloc(r_bytes);
     s.excl = mt_os_alloc(e_bytes);
@@ -392,11 +447,18 @@ static __attribute__((noinline)) void scan_all(struct mt_thread *t, uintptr_t sp
     if (s.r && s.excl && s.plaus && s.out && s.copy && s.out_cap >= 256 &&
         read_maps(&maps, &maps_cap)) {
         /* own memory: the buffers above are in the list (mt_os_alloc) */
-        s.nexcl = mt_os_own_ranges(s.excl, MT_OS_OWN_MAX);
+        unsigned n_own = mt_os_own_ranges(s.plaus, MT_OS_OWN_MAX); /* plaus: scratch */
+        for (unsigned i = 0; i < n_own; i++)
+            add_excl(&s, s.plaus[i][0], s.plaus[i][1]);
         add_excl(&s, (uintptr_t)mt_w.base, (uintptr_t)mt_w.base + mt_w.reserved);
         if (mt_glibc_loader_walk_ok())
             dl_iterate_phdr(own_module_cb, &s);
         sort_excl(&s);
+        classify(&s, maps, sp);
+        /* again with malloc's arena carved out of libc's data */
+        carve_main_arena(&s);
+        sort_excl(&s);
+        s.n = s.nplaus = 0;
         classify(&s, maps, sp);
         for (unsigned i = 0; i < s.n; i++)
             if (s.r[i].cls == MT_SCAN_ROOT || s.r[i].cls == MT_SCAN_STACK ||
@@ -421,6 +483,29 @@ static __attribute__((noinline)) void scan_all(struct mt_thread *t, uintptr_t sp
     mt_os_free(s.r, r_bytes);
 }
 
+/* Zeroes the stack the scan's own frames are about to occupy: whatever the
+ * exit handlers and destructors left there (dead frames; memcheck marks
+ * them undefined and skips them) would otherwise be read as roots, and
+ * setjmp leaves part of its jmp_buf unwritten. */
+static __attribute__((noinline)) void scrub_stack_below(void)
+{
+    volatile uint64_t pad[2048];
+    for (size_t i = 0; i < sizeof pad / sizeof pad[0]; i++)
+        pad[i] = 0;
+    __asm__ volatile("" : : "r"(pad) : "memory");
+}
+
+static __attribute__((noinline)) void scan_here(struct mt_thread *t)
+{
+    /* the callee-saved registers, into this frame: scanned with the stack */
+    jmp_buf regs;
+    memset(&regs, 0, sizeof regs);
+    __builtin_unwind_init();
+    setjmp(regs);
+    scan_all(t, (uintptr_t)&regs & ~(uintptr_t)7);
+    __asm__ volatile("" : : "r"(&regs) : "memory");
+}
+
 void mt_reach_at_exit(void)
 {
     if (mt_state != MT_ON || !mt_header || !mt_opt.leak_check || mt_w.ring ||
@@ -437,12 +522,8 @@ void mt_reach_at_exit(void)
         return;
     struct mt_internal in;
     mt_internal_begin(&in);
-    /* the callee-saved registers, into this frame: scanned with the stack */
-    jmp_buf regs;
-    __builtin_unwind_init();
-    setjmp(regs);
-    scan_all(t, (uintptr_t)&regs & ~(uintptr_t)7);
-    __asm__ volatile("" : : "r"(&regs) : "memory");
+    scrub_stack_below();
+    scan_here(t);
     mt_internal_end(&in);
     mt_hook_leave(t);
 }
