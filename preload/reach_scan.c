@@ -402,11 +402,31 @@ static size_t copy_in(struct scan *s, uintptr_t a, size_t len)
     return r > 0 ? (size_t)r & ~(size_t)7 : 0;
 }
 
+/* Any page of [a, a+len) (page-aligned a) in memory?  A page never touched
+ * holds only zeros: reading it would fault in a zero page for nothing, which
+ * for a large reservation (MAP_NORESERVE arenas, sanitizer shadows) takes
+ * minutes.  A page swapped out also reads as absent (see README). */
+static int any_resident(uintptr_t a, size_t len)
+{
+    unsigned char vec[COPY_BYTES / 4096];
+    size_t pages = (len + 4095) / 4096;
+    if (syscall(SYS_mincore, a, len, vec) != 0)
+        return 1; /* cannot tell: read it */
+    for (size_t i = 0; i < pages; i++)
+        if (vec[i] & 1)
+            return 1;
+    return 0;
+}
+
 static void scan_range(struct scan *s, unsigned idx)
 {
     uintptr_t a = (s->r[idx].start + 7) & ~(uintptr_t)7, end = s->r[idx].end & ~(uintptr_t)7;
     while (a < end) {
         size_t len = end - a < COPY_BYTES ? end - a : COPY_BYTES;
+        if (!(a & 4095) && !any_resident(a, len)) {
+            a += len;
+            continue;
+        }
         if (s->direct) {
             scan_words(s, a, (const uint64_t *)a, len / 8);
             a += len;
@@ -451,6 +471,9 @@ static __attribute__((noinline)) void scan_all(struct mt_thread *t, uintptr_t sp
         for (unsigned i = 0; i < n_own; i++)
             add_excl(&s, s.plaus[i][0], s.plaus[i][1]);
         add_excl(&s, (uintptr_t)mt_w.base, (uintptr_t)mt_w.base + mt_w.reserved);
+        for (unsigned i = 0; i < mt_w.n_abandoned; i++)
+            add_excl(&s, (uintptr_t)mt_w.abandoned[i].base,
+                     (uintptr_t)mt_w.abandoned[i].base + mt_w.abandoned[i].len);
         if (mt_glibc_loader_walk_ok())
             dl_iterate_phdr(own_module_cb, &s);
         sort_excl(&s);
