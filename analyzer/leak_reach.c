@@ -280,7 +280,7 @@ out:
 }
 
 static void finish_scan(struct mta_reach *r, const struct mta_event *ev,
-                        const struct mta_live *live)
+                        struct mta_live *live)
 {
     const uint8_t *p = (const uint8_t *)ev->text, *end = p + ev->text_len;
     uint64_t version;
@@ -294,20 +294,25 @@ static void finish_scan(struct mta_reach *r, const struct mta_event *ev,
     for (size_t i = 1; i < r->n_ranges; i++)
         if (r->ranges[i].start < r->ranges[i - 1].end)
             return fail(r, "the scan's ranges overlap");
-    r->blocks = malloc((live->count ? live->count : 1) * sizeof *r->blocks);
-    if (!r->blocks)
+    struct mta_reach_block *blocks = malloc((live->count ? live->count : 1) * sizeof *blocks);
+    if (!blocks)
         return fail(r, "out of memory for the live set at the scan");
-    r->n_blocks = 0;
-    for (size_t i = 0; i < live->cap && r->n_blocks < live->count; i++) {
+    size_t n = 0;
+    for (size_t i = 0; i < live->cap && n < live->count; i++) {
         const struct mta_block *b = &live->slots[i];
         if (b->ptr)
-            r->blocks[r->n_blocks++] =
-                (struct mta_reach_block){b->ptr, b->size, b->ns, b->stack, 0};
+            blocks[n++] = (struct mta_reach_block){b->ptr, b->size, i, 0};
     }
-    qsort(r->blocks, r->n_blocks, sizeof *r->blocks, by_ptr);
-    if (mta_reach_classify(r->blocks, r->n_blocks, r->pairs, r->n_pairs, r->ranges,
-                           r->n_ranges, &r->roots, &r->edges))
+    qsort(blocks, n, sizeof *blocks, by_ptr);
+    if (mta_reach_classify(blocks, n, r->pairs, r->n_pairs, r->ranges, r->n_ranges, &r->roots,
+                           &r->edges)) {
+        free(blocks);
         return fail(r, "out of memory classifying the blocks");
+    }
+    for (size_t i = 0; i < n; i++)
+        live->slots[blocks[i].slot].verdict = (uint8_t)(1 + blocks[i].cls);
+    free(blocks);
+    r->n_blocks = n;
     r->scan_ns = ev->ns;
     r->complete = 1;
     free(r->pairs); /* no longer needed */
@@ -316,7 +321,7 @@ static void finish_scan(struct mta_reach *r, const struct mta_event *ev,
 }
 
 void mta_reach_on_event(struct mta_reach *r, const struct mta_event *ev,
-                        const struct mta_live *live)
+                        struct mta_live *live)
 {
     if (r->complete || r->failed)
         return; /* one scan per trace; after a failure nothing is concluded */
@@ -333,26 +338,14 @@ void mta_reach_on_event(struct mta_reach *r, const struct mta_event *ev,
 
 unsigned mta_reach_class(const struct mta_reach *r, const struct mta_block *b)
 {
-    if (!r->complete)
+    if (!r->complete || !b->verdict || b->verdict > MTA_LEAK_UNSCANNED)
         return MTA_LEAK_UNSCANNED;
-    size_t lo = 0, hi = r->n_blocks;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (r->blocks[mid].ptr < b->ptr)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (lo < r->n_blocks && r->blocks[lo].ptr == b->ptr && r->blocks[lo].ns == b->ns &&
-        r->blocks[lo].size == b->size)
-        return r->blocks[lo].cls;
-    return MTA_LEAK_UNSCANNED;
+    return b->verdict - 1u;
 }
 
 void mta_reach_free(struct mta_reach *r)
 {
     free(r->pairs);
     free(r->ranges);
-    free(r->blocks);
     memset(r, 0, sizeof *r);
 }

@@ -20,8 +20,8 @@ enum mta_leak_class {
 };
 
 struct mta_reach_block {
-    uint64_t ptr, size, ns;
-    uint32_t stack;
+    uint64_t ptr, size;
+    size_t slot;     /* in the live table */
     uint8_t cls;
 };
 
@@ -36,16 +36,16 @@ struct mta_reach {
     uint64_t scan_ns;           /* when the END record was written */
     uint64_t words, cost_ns, pairs_claimed, sp;
     uint64_t roots, edges;      /* pointers found to live blocks */
-    struct mta_reach_block *blocks; /* the live set at END, by address */
-    size_t n_blocks;
+    uint64_t n_blocks;          /* blocks live at the END record */
 };
 
 const char *mta_leak_class_name(unsigned cls);   /* "definitely lost", ... */
 const char *mta_leak_class_key(unsigned cls);    /* "definitely_lost", ... */
 
-/* Feeds one MTA_EV_SCAN event; `live` is the live set at that moment. */
+/* Feeds one MTA_EV_SCAN event; `live` is the live set at that moment: at
+ * the END record its blocks get their verdict. */
 void mta_reach_on_event(struct mta_reach *r, const struct mta_event *ev,
-                        const struct mta_live *live);
+                        struct mta_live *live);
 /* The class of a block live at the end of the trace. */
 unsigned mta_reach_class(const struct mta_reach *r, const struct mta_block *b);
 void mta_reach_free(struct mta_reach *r);

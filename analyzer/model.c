@@ -141,7 +141,7 @@ static void on_module(void *ctx, const struct mta_module *mod)
 static void add_live(struct mta_model *m, const struct mta_event *ev, uint32_t stack)
 {
     struct mta_block b = {ev->ptr, ev->size, ev->ns, stack, (uint8_t)ev->source,
-                          (uint8_t)ev->kind};
+                          (uint8_t)ev->kind, 0};
     struct mta_block old;
     int r = mta_live_put(&m->live, &b, &old);
     if (r == 1) {
