@@ -12,11 +12,13 @@ enum mta_exit {
                                record or JSON); the message names the offset */
     MTA_EXIT_LEAKS = 4,     /* --fail-on-leaks: leaks above the threshold */
     MTA_EXIT_INTERNAL = 5,  /* out of memory or an internal error */
-    MTA_EXIT_INCONCLUSIVE = 6 /* --fail-on-leaks cannot decide: the trace is
-                                 incomplete (recording stopped, events lost,
-                                 file cut short), another allocator served the
-                                 program's malloc, or a process exec'd a program
-                                 that was not traced */
+    MTA_EXIT_INCONCLUSIVE = 6 /* --fail-on-leaks cannot decide: no verdict on the
+                                 unfreed blocks (no scan at exit: crash, signal,
+                                 _exit, ring mode, MTRACE_LEAK_CHECK=off), the
+                                 trace is incomplete (recording stopped, events
+                                 lost, file cut short), another allocator served
+                                 the program's malloc, or a process exec'd a
+                                 program that was not traced */
 };
 
 struct mta_error;

@@ -488,6 +488,8 @@ static int parse_event(struct jr *r, const json_t *e, const char *pfx, struct mt
             return -1;
         ev->size = (uint64_t)(int64_t)i;
         return 0;
+    case MTA_EV_SCAN: /* not in trace.json (yet) */
+        break;
     }
     return fail(r, pfx, "type", "unhandled event type");
 }

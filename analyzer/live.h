@@ -12,6 +12,8 @@ struct mta_block {
     uint32_t stack;  /* index in mta_stacks */
     uint8_t source;  /* enum mt_source */
     uint8_t kind;
+    uint8_t verdict; /* 1 + enum mta_leak_class once the scan at exit has
+                        classified it (leak_reach.c); 0: not classified */
 };
 
 struct mta_live {

@@ -44,7 +44,8 @@ static void usage(FILE *out)
         "  --color WHEN      auto (default), always or never\n"
         "  --fail-on-leaks[=SIZE]\n"
         "                    exit with status 4 if more than SIZE (default 0; K, M, G\n"
-        "                    suffixes: 10K = 10240 bytes) leaked, in all processes\n"
+        "                    suffixes: 10K = 10240 bytes) were lost (definitely +\n"
+        "                    indirectly), in all processes; 6 if that cannot be decided\n"
         "  --output FILE     write the report to FILE instead of standard output\n"
         "  --run             report even one trace as a run (--json: the run schema)\n"
         "  --version, --help\n"
@@ -52,9 +53,9 @@ static void usage(FILE *out)
         "exit status: 0 report printed; 1 bad command line; 2 cannot read the input;\n"
         "3 the input is not a valid trace; 4 leaks above --fail-on-leaks; 5 out of memory\n"
         "or internal error;\n"
-        "6 inconclusive: --fail-on-leaks cannot decide (the trace is incomplete: events\n"
-        "  lost; another allocator served malloc; or a process of the run exec'd a\n"
-        "  program that was not traced)\n");
+        "6 inconclusive: --fail-on-leaks cannot decide (no scan at exit; the trace is\n"
+        "  incomplete: events lost; another allocator served malloc; or a process of the\n"
+        "  run exec'd a program that was not traced)\n");
 }
 
 /* Grows the stack now: under an address-space limit (ulimit -v) a stack
@@ -271,10 +272,18 @@ static int single_report(FILE *out, enum mode mode, const struct mta_report_opts
                     ? "raise MTRACE_MAX_SIZE and run again"
                     : "run again with a complete trace");
         rc = MTA_EXIT_INCONCLUSIVE;
-    } else if (rc == MTA_EXIT_OK && fail_over >= 0 &&
+    } else if (rc == MTA_EXIT_OK && fail_over >= 0 && model.leak_inconclusive &&
                mta_process_leaked_bytes(&model) > (uint64_t)fail_over) {
         /* an image replaced by exec leaked nothing: the exec released its memory */
-        fprintf(stderr, "mtrace-report: %s: %llu bytes leaked in %llu blocks (limit %lld)\n",
+        fprintf(stderr, "mtrace-report: %s: %llu bytes unfreed in %llu blocks, but whether "
+                "they are lost is not known: %s\n", path,
+                (unsigned long long)model.leaked_bytes, (unsigned long long)model.leaked_blocks,
+                model.leak_inconclusive);
+        rc = MTA_EXIT_INCONCLUSIVE;
+    } else if (rc == MTA_EXIT_OK && fail_over >= 0 &&
+               mta_process_leaked_bytes(&model) > (uint64_t)fail_over) {
+        fprintf(stderr, "mtrace-report: %s: %llu bytes lost in %llu blocks (definitely and "
+                "indirectly; limit %lld)\n",
                 path, (unsigned long long)model.leaked_bytes,
                 (unsigned long long)model.leaked_blocks, fail_over);
         rc = MTA_EXIT_LEAKS;

@@ -38,6 +38,7 @@ void mta_model_free(struct mta_model *m)
     free(m->arena_heaps);
     if (m->have_live_at_exit)
         mta_live_free(&m->live_at_exit);
+    mta_reach_free(&m->reach);
     free(m->maps_start);
     if (m->start_regions)
         mta_regions_free(m->start_regions);
@@ -179,7 +180,7 @@ static void add_live(struct mta_model *m, const struct mta_event *ev, uint32_t s
     if (ev->size >= MTA_SIZE_IMPOSSIBLE)
         m->anomalies.impossible_sizes++;
     struct mta_block b = {ev->ptr, ev->size, ev->ns, stack, (uint8_t)ev->source,
-                          (uint8_t)ev->kind};
+                          (uint8_t)ev->kind, 0};
     struct mta_block old;
     int r = mta_live_put(&m->live, &b, &old);
     if (r == 1) {
@@ -289,6 +290,10 @@ static void keep_text(char **slot, const struct mta_event *ev)
 static int on_event(void *ctx, const struct mta_event *ev)
 {
     struct mta_model *m = ctx;
+    if (ev->type == MTA_EV_SCAN) { /* the scan's records are not program events */
+        mta_reach_on_event(&m->reach, ev, &m->live);
+        return 0;
+    }
     m->events++;
     m->last_ns = ev->ns;
     /* consecutive events often share a stack: skip the lookup then */
@@ -338,6 +343,8 @@ static int on_event(void *ctx, const struct mta_event *ev)
     case MTA_EV_SETTING:
         mta_sources_on_setting(m, ev);
         break;
+    case MTA_EV_SCAN:
+        break; /* above */
     }
     return 0;
 }
@@ -388,23 +395,7 @@ void mta_model_finish(struct mta_model *m)
     m->finished = 1;
     m->fate_unknown = mta_incomplete_reason(m) != NULL;
     site(m, (uint32_t)m->stacks.n); /* sites cover every stack index */
-    for (size_t i = 0; i < m->live.cap; i++) {
-        const struct mta_block *b = &m->live.slots[i];
-        if (!b->ptr)
-            continue;
-        struct mta_site *s = site(m, b->stack);
-        if (m->fate_unknown) {
-            m->unknown_blocks++;
-            mta_total_add(m, &m->unknown_bytes, b->size);
-            s->unknown_blocks++;
-            mta_total_add(m, &s->unknown_bytes, b->size);
-        } else {
-            m->leaked_blocks++;
-            mta_total_add(m, &m->leaked_bytes, b->size);
-            s->leak_blocks++;
-            mta_total_add(m, &s->leak_bytes, b->size);
-        }
-    }
+    mta_leaks_finish(m);
 }
 
 int mta_model_load(struct mta_model *m, const char *path, struct mta_error *err)

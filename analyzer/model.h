@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 
+#include "leak_reach.h"
 #include "live.h"
 #include "stacks.h"
 #include "trace.h"
@@ -15,9 +16,13 @@
 struct mta_site {
     uint64_t allocs, alloc_bytes;
     uint64_t live_blocks, live_bytes;
-    uint64_t leak_blocks, leak_bytes;   /* filled by mta_model_finish */
-    uint64_t unknown_blocks, unknown_bytes; /* live at the end of a trace that
-                                               lost events: fate unknown */
+    uint64_t leak_blocks, leak_bytes;   /* filled by mta_model_finish: lost
+                                           (definitely + indirectly), or every
+                                           unfreed block if the verdict is
+                                           inconclusive */
+    uint64_t cls_blocks[MTA_LEAK_CLASSES], cls_bytes[MTA_LEAK_CLASSES];
+    uint64_t unknown_blocks, unknown_bytes; /* live at the end of an incomplete
+                                               trace: fate unknown */
     uint64_t temporary;                 /* freed within 1 ms of allocation */
     uint64_t frees;                     /* blocks from here freed (or realloc'd) */
 };
@@ -111,7 +116,12 @@ struct mta_model {
     struct mta_regions *start_regions; /* maps_start parsed, on first need */
     int start_regions_tried;
     uint64_t replaced_blocks;     /* allocation at an address already live */
-    uint64_t leaked_blocks, leaked_bytes;
+    uint64_t leaked_blocks, leaked_bytes; /* as mta_site.leak_* */
+    /* leak verdicts (leak_model.c) */
+    struct mta_reach reach;
+    uint64_t unfreed_blocks, unfreed_bytes;
+    uint64_t cls_blocks[MTA_LEAK_CLASSES], cls_bytes[MTA_LEAK_CLASSES];
+    const char *leak_inconclusive; /* why no verdict (NULL: conclusive) */
     /* The trace is incomplete (recording stopped early, events were lost,
      * or the file is cut short): the frees of blocks live at its end may be
      * among the missing events, so they are "unknown", never leaks, and a
@@ -171,6 +181,11 @@ static inline uint64_t mta_sat_sum(uint64_t a, uint64_t b)
 const char *mta_incomplete_reason(const struct mta_model *m);
 /* Reads a trace (binary or JSON) into the model. */
 int mta_model_load(struct mta_model *m, const char *path, struct mta_error *err);
+
+/* Classifies the blocks unfreed at the end (leak_model.c). */
+void mta_leaks_finish(struct mta_model *m);
+/* Stacks with blocks of class `cls`, most bytes first; caller frees. */
+uint32_t *mta_class_order(const struct mta_model *m, unsigned cls, size_t *count);
 
 /* The sources half of the model (model_sources.c), fed by the sink. */
 void mta_sources_tunables(struct mta_model *m);

@@ -80,4 +80,11 @@ void mta_report_startup_text(FILE *out, const struct mta_model *m, int brief);
 int mta_report_json(FILE *out, const struct mta_model *m, struct mta_symbolizer *sym,
                     const struct mta_report_opts *opts);
 
+/* The leak verdict: summary lines and the lost blocks by stack (leak_report.c). */
+void mta_report_leak_summary_text(FILE *out, const struct mta_model *m,
+                                  const struct mta_report_opts *o);
+void mta_report_leaks_text(FILE *out, const struct mta_model *m, struct mta_symbolizer *sym,
+                           const struct mta_report_opts *o);
+void mta_print_frame(FILE *out, const struct mta_frame *f, const struct mta_report_opts *o);
+
 #endif

@@ -196,6 +196,8 @@ static json_t *sites_json(const struct mta_model *m, struct mta_symbolizer *sym,
 
 json_t *mta_sources_json(const struct mta_model *m, struct mta_symbolizer *sym,
                          const struct mta_report_opts *o);
+json_t *mta_leak_check_json(const struct mta_model *m, struct mta_symbolizer *sym,
+                            const struct mta_report_opts *o);
 json_t *mta_maps_json(const struct mta_model *m, struct mta_symbolizer *sym,
                       const struct mta_report_opts *o);
 
@@ -203,7 +205,7 @@ int mta_report_json(FILE *out, const struct mta_model *m, struct mta_symbolizer 
                     const struct mta_report_opts *o)
 {
     json_t *root = json_pack("{s:s,s:i,s:{s:o,s:I,s:I,s:I,s:b},s:o,s:o,s:o,s:o,s:o,s:o,s:o,"
-                             "s:o}",
+                             "s:o,s:o}",
         "schema", "mtrace-report", "version", MTA_REPORT_SCHEMA_VERSION,
         "trace", "path", str_or_null(m->source_path),
         "file_bytes", (json_int_t)m->info.file_bytes,
@@ -212,6 +214,7 @@ int mta_report_json(FILE *out, const struct mta_model *m, struct mta_symbolizer 
         "process", process_json(m), "summary", summary_json(m),
         "leaks", leaks_json(m, sym, o, 0), "unknown", leaks_json(m, sym, o, 1),
         "anomalies", anomalies_json(m), "sites", sites_json(m, sym, o),
+        "leak_check", mta_leak_check_json(m, sym, o),
         "sources", mta_sources_json(m, sym, o),
         "maps", mta_maps_json(m, sym, o));
     if (!root)

@@ -97,7 +97,7 @@ static void print_header(FILE *out, const struct mta_model *m, const struct mta_
 
 static void print_summary(FILE *out, const struct mta_model *m, const struct mta_report_opts *o)
 {
-    char a[32], b[32], c[32];
+    char a[32], b[32];
     fprintf(out, "\n%sSummary%s\n", BOLD(o), RESET(o));
     fprintf(out, "  allocations   %14s   (%s requested)\n", mta_commas(a, sizeof a, m->allocations),
             mta_human_bytes(b, sizeof b, m->bytes_allocated));
@@ -105,11 +105,8 @@ static void print_summary(FILE *out, const struct mta_model *m, const struct mta
     fprintf(out, "  peak live     %14s bytes in %s blocks at %.3f s\n",
             mta_commas(a, sizeof a, m->peak_bytes), mta_commas(b, sizeof b, m->peak_blocks),
             (double)m->peak_ns / 1e9);
+    mta_report_leak_summary_text(out, m, o);
     size_t nsites;
-    free(mta_leak_order(m, &nsites));
-    fprintf(out, "  %sleaked        %14s bytes in %s blocks%s from %zu call stacks\n",
-            m->leaked_bytes ? RED(o) : "", mta_commas(a, sizeof a, m->leaked_bytes),
-            mta_commas(c, sizeof c, m->leaked_blocks), RESET(o), nsites);
     if (m->invalid_frees) {
         fprintf(out, "  %sinvalid frees %14s%s   (addresses that were never heap blocks: a stack "
                 "variable, a global...; e.g.", RED(o), mta_commas(a, sizeof a, m->invalid_frees),
@@ -123,7 +120,7 @@ static void print_summary(FILE *out, const struct mta_model *m, const struct mta
         fprintf(out, "  unknown       %14s bytes in %s blocks from %zu call stacks: live when "
                 "the trace ends, but %s, so their frees may be missing (not leaks)\n",
                 mta_commas(a, sizeof a, m->unknown_bytes),
-                mta_commas(c, sizeof c, m->unknown_blocks), nsites, mta_incomplete_reason(m));
+                mta_commas(b, sizeof b, m->unknown_blocks), nsites, mta_incomplete_reason(m));
     }
     if (m->untracked_frees)
         fprintf(out, "  frees of blocks allocated before %s: %s\n",
@@ -192,7 +189,7 @@ static void print_sources_brief(FILE *out, const struct mta_model *m,
     mta_report_startup_text(out, m, 1);
 }
 
-/* Leaks (or, for an incomplete trace, blocks of unknown fate) by stack. */
+/* Blocks of unknown fate (an incomplete trace) by stack. */
 static void print_sites(FILE *out, const struct mta_model *m, struct mta_symbolizer *sym,
                         const struct mta_report_opts *o, int unknown)
 {
@@ -245,7 +242,7 @@ void mta_report_text(FILE *out, const struct mta_model *m, struct mta_symbolizer
     print_header(out, m, o);
     print_summary(out, m, o);
     print_sources_brief(out, m, o);
-    print_sites(out, m, sym, o, 0);
+    mta_report_leaks_text(out, m, sym, o);
     if (m->fate_unknown)
         print_sites(out, m, sym, o, 1);
     const char *w = mta_sym_warnings(sym);

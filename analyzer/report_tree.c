@@ -39,7 +39,10 @@ struct proc {
     int32_t end_code;
     char *exe, *cmdline;
     uint64_t lost_events;
-    uint64_t leaked_bytes, leaked_blocks;   /* 0 for an image replaced by exec */
+    char *inconclusive;     /* why its leaks are not known (NULL: a verdict) */
+    uint64_t leaked_bytes, leaked_blocks;   /* 0 for an image replaced by exec;
+                                               unfreed, unclassified, when
+                                               inconclusive */
     uint64_t exec_bytes, exec_blocks;       /* live when the image called exec */
     struct leak *leaks;
     size_t nleaks;
@@ -231,6 +234,13 @@ static int load_proc(struct proc *p, const struct mta_report_opts *o)
     p->exec_blocks = exec ? m.leaked_blocks : 0;
     p->leaked_bytes = exec ? 0 : m.leaked_bytes;
     p->leaked_blocks = exec ? 0 : m.leaked_blocks;
+    const char *why = exec ? NULL
+                      : m.info.foreign_allocator ? "another allocator served malloc"
+                      : m.unfreed_blocks ? m.leak_inconclusive : NULL;
+    if (why && !(p->inconclusive = strdup(why))) {
+        mta_model_free(&m);
+        return MTA_EXIT_INTERNAL;
+    }
     int rc = 0;
     if (!exec && m.leaked_blocks) {
         size_t n;
@@ -339,7 +349,8 @@ static void print_row(FILE *out, const struct proc *p, int depth, const struct m
     if (p->end_state == MT_END_EXEC)
         snprintf(lk, sizeof lk, "- (exec)");
     else
-        snprintf(lk, sizeof lk, "%s", mta_commas(a, sizeof a, p->leaked_bytes));
+        snprintf(lk, sizeof lk, "%s%s", mta_commas(a, sizeof a, p->leaked_bytes),
+                 p->inconclusive ? "?" : "");
     fprintf(out, "  %-12s %-8llu %-15s %s%14s%s  %s", pid, (unsigned long long)p->ppid,
             ended(st, sizeof st, p), p->leaked_bytes ? RED(o) : "", lk,
             p->leaked_bytes ? RESET(o) : "", image_name(p));
@@ -578,6 +589,7 @@ int mta_report_run(FILE *out, char **paths, size_t np, const struct mta_report_o
     uint64_t total = 0, blocks = 0;
     size_t leaking = 0;
     int read_rc = 0, untraced = 0;
+    size_t inconclusive = 0;
     for (size_t i = 0; i < np && !rc; i++) {
         if (v[i].rc) {
             fprintf(stderr, "mtrace-report: %s\n", v[i].error ? v[i].error : v[i].path);
@@ -585,8 +597,12 @@ int mta_report_run(FILE *out, char **paths, size_t np, const struct mta_report_o
                 read_rc = v[i].rc;
             continue;
         }
-        total += v[i].leaked_bytes;
-        blocks += v[i].leaked_blocks;
+        if (v[i].inconclusive) {
+            inconclusive++;
+        } else {
+            total += v[i].leaked_bytes;
+            blocks += v[i].leaked_blocks;
+        }
         leaking += v[i].leaked_bytes > 0;
         untraced |= untraced_exec(v, np, i);
         if (merge(&mv, &nm, &v[i]))
@@ -615,6 +631,15 @@ int mta_report_run(FILE *out, char **paths, size_t np, const struct mta_report_o
     }
     if (!rc && read_rc)
         rc = read_rc;
+    if (!rc && fail_over >= 0 && inconclusive) {
+        fprintf(stderr, "mtrace-report: inconclusive: the leaks of");
+        for (size_t i = 0; i < np; i++)
+            if (!v[i].rc && v[i].inconclusive)
+                fprintf(stderr, " %s pid %llu (%s);", image_name(&v[i]),
+                        (unsigned long long)v[i].pid, v[i].inconclusive);
+        fprintf(stderr, " are not known (the '?' rows count unfreed bytes)\n");
+        rc = MTA_EXIT_INCONCLUSIVE;
+    }
     if (!rc && fail_over >= 0 && untraced) {
         fprintf(stderr, "mtrace-report: inconclusive: a process exec'd a program that was not "
                 "traced (statically linked, setuid, or LD_PRELOAD removed), so its leaks are "
@@ -631,6 +656,7 @@ int mta_report_run(FILE *out, char **paths, size_t np, const struct mta_report_o
         free(v[i].exe);
         free(v[i].cmdline);
         free(v[i].error);
+        free(v[i].inconclusive);
     }
     for (size_t i = 0; i < nm; i++)
         free(mv[i].pids);

@@ -16,7 +16,10 @@ enum mta_ev_type {
     MTA_EV_BRK = 4,     /* addr = old break, naddr = new break, cause, stack */
     MTA_EV_MAP = 5,     /* op, addr, len, naddr, nlen, prot, flags, cause, stack, text=path */
     MTA_EV_MAPS = 6,    /* reason, text = /proc/self/maps or smaps contents */
-    MTA_EV_SETTING = 7  /* kind = mallopt param, size = value (as int64) */
+    MTA_EV_SETTING = 7, /* kind = mallopt param, size = value (as int64) */
+    MTA_EV_SCAN = 8     /* the scan at exit: op = record tag (MT_TAG_SCAN or
+                           MT_TAG_SCAN_WORDS), reason = enum mt_scan_what,
+                           text = the payload (leak_reach.c decodes it) */
 };
 
 struct mta_event {

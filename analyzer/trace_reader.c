@@ -211,7 +211,8 @@ static int decode_next(struct reader *r, struct cursor *c)
         /* timed records */
         if (!(tag >= MT_TAG_ALLOC && tag < MT_TAG_ALLOC + MT_KIND_COUNT) &&
             tag != MT_TAG_FREE && tag != MT_TAG_REALLOC && tag != MT_TAG_BRK &&
-            tag != MT_TAG_MAP && tag != MT_TAG_MAPS && tag != MT_TAG_SETTING) {
+            tag != MT_TAG_MAP && tag != MT_TAG_MAPS && tag != MT_TAG_SETTING &&
+            tag != MT_TAG_SCAN && tag != MT_TAG_SCAN_WORDS) {
             char msg[96];
             snprintf(msg, sizeof msg, "unknown record tag %u", tag);
             return corrupt(r, rec, msg);
@@ -275,11 +276,13 @@ static int decode_next(struct reader *r, struct cursor *c)
             ev->text = (const char *)p;
             ev->text_len = (size_t)u[9];
             p += u[9];
-        } else if (tag == MT_TAG_MAPS) {
+        } else if (tag == MT_TAG_MAPS || tag == MT_TAG_SCAN || tag == MT_TAG_SCAN_WORDS) {
             if (mt_get_uv(&p, end, &u[0]) || mt_get_uv(&p, end, &u[1]) ||
                 u[1] > (uint64_t)(end - p))
-                return corrupt(r, rec, "maps record cut short");
-            ev->type = MTA_EV_MAPS;
+                return corrupt(r, rec, tag == MT_TAG_MAPS ? "maps record cut short"
+                                                          : "scan record cut short");
+            ev->type = tag == MT_TAG_MAPS ? MTA_EV_MAPS : MTA_EV_SCAN;
+            ev->op = tag;
             ev->reason = (unsigned)u[0];
             ev->text = (const char *)p;
             ev->text_len = (size_t)u[1];

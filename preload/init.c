@@ -90,6 +90,10 @@ static int own_trace(void)
 static void on_exit_handler(int status, void *arg)
 {
     (void)arg;
+    /* registered before libc registers the loader's destructor pass (our
+     * __libc_start_main runs mt_init first), so this runs after every
+     * destructor: the latest moment to scan */
+    mt_reach_at_exit();
     mt_finalize(MT_END_EXIT, status);
 }
 

@@ -44,6 +44,8 @@ static const struct option_def options[] = {
      "snapshot /proc/self/maps after the program's own mmap/munmap/mremap"},
     {"MTRACE_UNWIND", OPT_UINT, "0", 0, 1, U32(unwind),
      "0: frame pointers validated against DWARF, 1: DWARF (libunwind) only"},
+    {"MTRACE_LEAK_CHECK", OPT_BOOL, "1", 0, 1, U32(leak_check),
+     "scan memory at exit so the report can tell lost blocks from reachable ones"},
 };
 
 /* The environment as the kernel gave it (/proc/self/environ), for a start

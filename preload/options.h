@@ -13,6 +13,7 @@ struct mt_options {
     uint64_t max_bytes;    /* MTRACE_MAX_SIZE: largest trace file */
     uint32_t maps_on_mmap; /* MTRACE_MAPS_ON_MMAP: snapshot maps after app mmaps */
     uint32_t unwind;       /* MTRACE_UNWIND: 0 auto (fp + dwarf), 1 dwarf only */
+    uint32_t leak_check;   /* MTRACE_LEAK_CHECK: the reachability scan at exit */
 };
 
 extern struct mt_options mt_opt;

@@ -91,6 +91,19 @@ size_t mt_os_own_list(char *buf, size_t cap)
     return n;
 }
 
+unsigned mt_os_own_ranges(uintptr_t (*out)[2], unsigned max)
+{
+    unsigned n = 0;
+    if (mt_spin_lock(&own_lock))
+        return 0;
+    for (unsigned i = 0; i < own_n && n < max; i++, n++) {
+        out[n][0] = own[i].start;
+        out[n][1] = (own[i].start + own[i].len + 4095) & ~(uintptr_t)4095;
+    }
+    mt_spin_unlock(&own_lock);
+    return n;
+}
+
 pid_t mt_gettid(void)
 {
     return (pid_t)syscall(SYS_gettid);

@@ -115,6 +115,9 @@ void mt_gate_after_fork_child(void) MT_HIDDEN;
 extern __thread int mt_tls_forker MT_HIDDEN; /* this thread is inside fork() */
 /* Snapshots maps and smaps "at exit", once per trace (main_exit.c). */
 void mt_exit_snapshot(void) MT_HIDDEN;
+/* The reachability scan at exit (reach_scan.c): once per trace, from the
+ * on_exit handler, before the trace is finalised. */
+void mt_reach_at_exit(void) MT_HIDDEN;
 
 /* ---- thread states (thread.c) ---- */
 struct mt_thread *mt_thread_attach(void) MT_HIDDEN;
@@ -284,6 +287,8 @@ void mt_os_free(void *p, size_t bytes) MT_HIDDEN;
 /* The live ones as "START-END\n" lines (MT_INFO_OWN_MEMORY); the length.
  * MT_OS_OWN_LIST_MAX bytes always suffice. */
 size_t mt_os_own_list(char *buf, size_t cap) MT_HIDDEN;
+/* The same as [start, end) pairs (page-rounded); how many. */
+unsigned mt_os_own_ranges(uintptr_t (*out)[2], unsigned max) MT_HIDDEN;
 #define MT_OS_OWN_MAX 1024
 #define MT_OS_OWN_LIST_MAX (MT_OS_OWN_MAX * 35)
 

@@ -654,9 +654,15 @@ void mt_writer_finish(void)
  * a pointer into it) and start a file of our own. */
 void mt_writer_abandon(void)
 {
-    if (w.base)
+    if (w.base) {
         os_map(w.base, w.reserved, PROT_READ | PROT_WRITE,
                MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+        if (w.n_abandoned < sizeof w.abandoned / sizeof w.abandoned[0]) {
+            w.abandoned[w.n_abandoned].base = w.base;
+            w.abandoned[w.n_abandoned].len = w.reserved;
+            w.n_abandoned++;
+        }
+    }
     if (w.fd >= 0)
         mt_fd_close_own(w.fd); /* never a number the program reused */
     if (w.ring)

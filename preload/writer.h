@@ -15,6 +15,10 @@ struct mt_writer {
     int full;           /* the file cannot grow: later events are lost */
     int ring;           /* MTRACE_RING in force */
     char path[4096];
+    /* traces of earlier generations (a fork child replaces its parent's
+     * mapping with private memory it keeps): the tracer's own, not scanned */
+    struct { uint8_t *base; uint64_t len; } abandoned[8];
+    unsigned n_abandoned;
 };
 extern struct mt_writer mt_w MT_HIDDEN;
 

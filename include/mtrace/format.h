@@ -129,6 +129,12 @@ enum mt_tag {
     MT_TAG_MAPS = 8,     /* sv dt, uv reason, uv len, text of
                             /proc/self/maps (or smaps at exit) */
     MT_TAG_SETTING = 9,  /* sv dt, sv param, sv value: a successful mallopt() */
+    MT_TAG_SCAN = 10,    /* sv dt, uv what (enum mt_scan_what), uv len, len
+                            bytes: the reachability scan at exit */
+    MT_TAG_SCAN_WORDS = 11, /* sv dt, uv 0, uv len, len bytes: pointer-like
+                               words the scan found, pairs of uv ((location -
+                               previous location) / 8), sv (value - previous
+                               value); both previous start at 0 per record */
     MT_TAG_STACK_CUT = 12, /* as MT_TAG_STACK, for a stack cut at the depth
                             limit (mt_file_header.depth): the program's stack
                             had more frames than were recorded.  A stack
@@ -173,6 +179,34 @@ enum mt_info {
                               calls, when it is not libmtrace.so's (another
                               allocator preloaded first, or the program's
                               own): allocations are not traced */
+};
+
+/* MT_TAG_SCAN what.  The scan at exit writes its MT_TAG_SCAN_WORDS records,
+ * then MT_SCAN_RANGES records, then one MT_SCAN_END: without the END the
+ * scan did not complete and nothing may be concluded from it. */
+enum mt_scan_what {
+    MT_SCAN_RANGES = 1, /* ranges: uv (start - previous end), uv length,
+                           uv class (enum mt_scan_class); previous end
+                           starts at 0 per record */
+    MT_SCAN_END = 2     /* uv version (1), uv pairs, uv words scanned,
+                           uv ns spent, uv stack pointer of the scanning
+                           thread */
+};
+
+/* What a range of the address space was to the scan. */
+enum mt_scan_class {
+    MT_SCAN_ROOT = 1,    /* scanned; a word outside live blocks is a root
+                            (writable module segments, anonymous memory,
+                            other threads' whole stack mappings) */
+    MT_SCAN_STACK = 2,   /* the exiting thread's stack from its stack pointer
+                            (registers saved there): scanned, a root */
+    MT_SCAN_HEAP = 3,    /* malloc's heaps (brk heap, thread-arena heaps):
+                            scanned; a word outside live blocks is malloc's
+                            own (free chunks, metadata) and ignored */
+    MT_SCAN_OWN = 4,     /* the tracer's own memory: not scanned */
+    MT_SCAN_SKIPPED = 5  /* not scanned: shared or device mappings, the
+                            exiting thread's stack below its pointer,
+                            unreadable pages */
 };
 
 /* MT_TAG_MAP op */

@@ -97,5 +97,55 @@ def valgrind_totals(argv, cwd=None, env=None):
     }
 
 
+LEAK_KINDS = ("definitely lost", "indirectly lost", "possibly lost", "still reachable")
+LEAK_KEYS = ("definitely_lost", "indirectly_lost", "possibly_lost", "still_reachable")
+
+
+def valgrind_leaks(argv, cwd=None, env=None):
+    """memcheck's LEAK SUMMARY for argv as {class key: (blocks, bytes)}, plus
+    "records": [(class key, blocks, bytes, [function names])] from the loss
+    records.  Run without libc's and libstdc++'s freeres (mtrace does not
+    call them; with them valgrind frees libc's and the C++ emergency pool's
+    blocks before it checks)."""
+    cp = subprocess.run(["valgrind", "--leak-check=full", "--show-leak-kinds=all",
+                         "--run-libc-freeres=no", "--run-cxx-freeres=no",
+                         "--num-callers=40", "--error-exitcode=0", *argv],
+                        capture_output=True, text=True, cwd=cwd, env=env, timeout=600)
+    err = cp.stderr
+    out = {"stderr": err, "records": []}
+    for kind, key in zip(LEAK_KINDS, LEAK_KEYS):
+        m = re.search(kind + r": ([\d,]+) bytes in ([\d,]+) blocks", err)
+        out[key] = (int(m.group(2).replace(",", "")), int(m.group(1).replace(",", ""))) \
+            if m else (0, 0)
+    if "LEAK SUMMARY" not in err and "All heap blocks were freed" not in err:
+        raise AssertionError("no leak summary from valgrind: " + err[-2000:])
+    rec = re.compile(r"==\d+== ([\d,]+)(?: \(([\d,]+) direct, [\d,]+ indirect\))? bytes in "
+                     r"([\d,]+) blocks are (definitely lost|indirectly lost|possibly lost|"
+                     r"still reachable) in loss record")
+    lines = err.splitlines()
+    for i, line in enumerate(lines):
+        m = rec.search(line)
+        if not m:
+            continue
+        nbytes = int((m.group(2) or m.group(1)).replace(",", ""))
+        fns = []
+        for nxt in lines[i + 1:]:
+            f = re.search(r"(?:at|by) 0x[0-9A-Fa-f]+: (\S+)", nxt)
+            if not f:
+                break
+            fns.append(f.group(1))
+        out["records"].append((LEAK_KEYS[LEAK_KINDS.index(m.group(4))],
+                               int(m.group(3).replace(",", "")), nbytes, fns))
+    return out
+
+
+def our_leaks(trace):
+    """mtrace's leak classes as {class key: (blocks, bytes)} and the JSON."""
+    rep = report_json(trace, "--top", "0", "--frames", "0", "--all-frames")
+    lc = rep["leak_check"]
+    return {k: (lc["classes"][k]["blocks"], lc["classes"][k]["bytes"])
+            for k in LEAK_KEYS + ("after_scan",)}, rep
+
+
 def main():
     unittest.main(verbosity=2)

@@ -40,6 +40,24 @@ class LeakyReport(unittest.TestCase):
         self.assertEqual(s["frees"], 26)
         self.assertGreaterEqual(s["peak_bytes"], EXPECTED_BYTES)
 
+    def test_classes_as_valgrind_states_them(self):
+        # leaky.c's header: memcheck says 200,304 B in 10 blocks definitely
+        # lost (8 strings, the list head, the big buffer) and 144 B in 3
+        # blocks indirectly lost (list nodes 2..4, reachable only from the
+        # lost head); nothing possibly lost or still reachable
+        lc = self.json["leak_check"]
+        self.assertTrue(lc["conclusive"], lc["inconclusive_reason"])
+        got = {k: (v["blocks"], v["bytes"]) for k, v in lc["classes"].items()}
+        self.assertEqual(got, {"definitely_lost": (10, 200304), "indirectly_lost": (3, 144),
+                               "possibly_lost": (0, 0), "still_reachable": (0, 0),
+                               "after_scan": (0, 0)})
+        self.assertEqual((lc["unfreed_blocks"], lc["unfreed_bytes"]),
+                         (EXPECTED_BLOCKS, EXPECTED_BYTES))
+        # the records list: 3 lost of the list's 4 nodes are indirect
+        rec = [s for s in lc["classes"]["indirectly_lost"]["stacks"]]
+        self.assertEqual([(s["blocks"], s["bytes"]) for s in rec], [(3, 144)])
+        self.assertEqual(rec[0]["frames"][0]["function"], "leak_records")
+
     def test_three_leak_sites_with_functions_and_lines(self):
         leaks = self.json["leaks"]
         self.assertEqual(len(leaks), 3)

@@ -2,6 +2,7 @@
 report, and bad input gets one clear line and a documented exit status."""
 import json
 import os
+import re
 import subprocess
 import unittest
 
@@ -33,13 +34,28 @@ class ReportCli(unittest.TestCase):
             f.write(exported.stdout)
         a = mtt.report_json(self.trace)
         b = mtt.report_json(tj)
+        # trace.json does not carry the scan at exit (yet): the leak verdict
+        # is inconclusive there, and every unfreed block is listed; leaky's
+        # unfreed blocks are all lost, so the figures agree
+        self.assertTrue(a["leak_check"]["conclusive"])
+        self.assertFalse(b["leak_check"]["conclusive"])
+        cl = a["leak_check"]["classes"]
+        self.assertEqual(cl["definitely_lost"]["blocks"] + cl["indirectly_lost"]["blocks"],
+                         a["leak_check"]["unfreed_blocks"])
         for key in ("summary", "leaks", "sources"):
             self.assertEqual(a[key], b[key], key)
         self.assertEqual(a["process"], b["process"])
         ta = self.run_report("--color", "never", self.trace).stdout
         tb = self.run_report("--color", "never", tj).stdout
-        # only the header line naming the input and its size differs
-        strip = lambda t: [l for l in t.splitlines() if not l.strip().startswith("trace:")]
+        # only the header line naming the input and its size, and the leak
+        # verdict's lines differ
+        verdict = ("definitely lost", "indirectly lost", "possibly lost", "still reachable",
+                   "leak check inconclusive", "Lost blocks by", "Unfreed blocks by")
+        def strip(text):
+            lines = (re.sub(r"  \([\d,]+ definitely, [\d,]+ indirectly lost\)", "", l)
+                     for l in text.splitlines())
+            return [l for l in lines if not l.strip().startswith("trace:")
+                    and not any(v in l for v in verdict)]
         self.assertEqual(strip(ta), strip(tb))
 
     def check_error(self, path, code, *words):
@@ -97,7 +113,7 @@ class ReportCli(unittest.TestCase):
     def test_fail_on_leaks_exit_status(self):
         cp = self.run_report("--fail-on-leaks", self.trace)
         self.assertEqual(cp.returncode, 4)
-        self.assertIn("200448 bytes leaked", cp.stderr)
+        self.assertIn("200448 bytes lost", cp.stderr)
         cp = self.run_report("--fail-on-leaks=300000", self.trace)
         self.assertEqual(cp.returncode, 0)
 

@@ -1,0 +1,147 @@
+/* The leak verdict in the reports: a summary line per class, the lost
+ * blocks (definitely and indirectly) grouped by stack, largest first; the
+ * JSON form lists every class with its stacks (docs/report-json.md). */
+#include <jansson.h>
+#include <stdlib.h>
+
+#include "report.h"
+
+#define BOLD(o) ((o)->color ? "\033[1m" : "")
+#define RED(o) ((o)->color ? "\033[31m" : "")
+#define RESET(o) ((o)->color ? "\033[0m" : "")
+
+json_t *mta_json_frames(struct mta_symbolizer *sym, const struct mta_model *m, uint32_t stack,
+                        const struct mta_report_opts *o);
+
+void mta_report_leak_summary_text(FILE *out, const struct mta_model *m,
+                                  const struct mta_report_opts *o)
+{
+    char a[32], b[32];
+    fprintf(out, "  unfreed       %14s bytes in %s blocks at exit\n",
+            mta_commas(a, sizeof a, m->unfreed_bytes), mta_commas(b, sizeof b, m->unfreed_blocks));
+    if (m->fate_unknown)
+        return; /* the "unknown" line says it (report_text.c) */
+    if (m->leak_inconclusive) {
+        if (m->unfreed_blocks)
+            fprintf(out, "  %sleak check inconclusive%s: %s; the unfreed blocks are listed "
+                    "unclassified (lost or still reachable is not known)\n", RED(o), RESET(o),
+                    m->leak_inconclusive);
+        return;
+    }
+    for (unsigned c = 0; c < MTA_LEAK_CLASSES; c++) {
+        if (c == MTA_LEAK_UNSCANNED && !m->cls_blocks[c])
+            continue;
+        int bad = (c == MTA_LEAK_DEFINITE || c == MTA_LEAK_INDIRECT) && m->cls_blocks[c];
+        fprintf(out, "    %s%-16s%s%12s bytes in %s blocks%s\n", bad ? RED(o) : "",
+                mta_leak_class_name(c), c == MTA_LEAK_UNSCANNED ? "\n                  " : "",
+                mta_commas(a, sizeof a, m->cls_bytes[c]), mta_commas(b, sizeof b, m->cls_blocks[c]),
+                bad ? RESET(o) : "");
+    }
+    if (m->cls_blocks[MTA_LEAK_UNSCANNED])
+        fprintf(out, "    (blocks allocated after the scan at exit, by destructors that ran "
+                "later, are not classified)\n");
+}
+
+static void print_class_line(FILE *out, const struct mta_model *m, unsigned cls)
+{
+    size_t n;
+    free(mta_class_order(m, cls, &n));
+    char a[32], b[32];
+    if (m->cls_blocks[cls])
+        fprintf(out, "  %s: %s bytes in %s blocks from %zu call stacks (--json lists them)\n",
+                mta_leak_class_name(cls), mta_commas(a, sizeof a, m->cls_bytes[cls]),
+                mta_commas(b, sizeof b, m->cls_blocks[cls]), n);
+}
+
+void mta_report_leaks_text(FILE *out, const struct mta_model *m, struct mta_symbolizer *sym,
+                           const struct mta_report_opts *o)
+{
+    size_t n;
+    uint32_t *order = mta_leak_order(m, &n);
+    if (!n && m->fate_unknown) {
+        fprintf(out, "\n%sNo leaks known%s: %s, so blocks still live at the end are "
+                "unknown, not leaks, and leaks after that point cannot be seen.\n",
+                BOLD(o), RESET(o), mta_incomplete_reason(m));
+    } else if (!n) {
+        if (!m->unfreed_blocks)
+            fprintf(out, "\n%sNo leaks%s: every block allocated during the trace was freed.\n",
+                    BOLD(o), RESET(o));
+        else
+            fprintf(out, "\n%sNo leaks%s: no block unfreed at exit was lost.\n", BOLD(o),
+                    RESET(o));
+    } else if (m->leak_inconclusive) {
+        fprintf(out, "\n%sUnfreed blocks by call stack%s, largest first (not classified: %s)\n",
+                BOLD(o), RESET(o), m->leak_inconclusive);
+    } else {
+        fprintf(out, "\n%sLost blocks by call stack%s (definitely and indirectly lost), "
+                "largest first\n", BOLD(o), RESET(o));
+    }
+    size_t shown = o->top && o->top < n ? o->top : n;
+    struct mta_frame frames[MT_MAX_DEPTH * 2];
+    for (size_t i = 0; i < shown; i++) {
+        const struct mta_site *s = &m->sites[order[i]];
+        char a[32], b[32], c[32];
+        fprintf(out, "\n  %s#%zu  %s bytes in %s block%s%s", RED(o), i + 1,
+                mta_commas(a, sizeof a, s->leak_bytes), mta_commas(b, sizeof b, s->leak_blocks),
+                s->leak_blocks == 1 ? "" : "s", RESET(o));
+        if (!m->leak_inconclusive)
+            fprintf(out, "  (%s definitely, %s indirectly lost)",
+                    mta_commas(b, sizeof b, s->cls_blocks[MTA_LEAK_DEFINITE]),
+                    mta_commas(c, sizeof c, s->cls_blocks[MTA_LEAK_INDIRECT]));
+        fprintf(out, "  (%s allocated here in all)\n", mta_commas(a, sizeof a, s->allocs));
+        struct mta_stack_end end;
+        unsigned k = mta_stack_frames_end(sym, m, order[i], o, frames,
+                                          sizeof frames / sizeof frames[0], &end);
+        if (!k)
+            fprintf(out, "      (no stack recorded)\n");
+        for (unsigned j = 0; j < k; j++)
+            mta_print_frame(out, &frames[j], o);
+        mta_print_stack_end(out, &end, "      ");
+    }
+    if (shown < n)
+        fprintf(out, "\n  ... and %zu more stacks (--top 0 lists all)\n", n - shown);
+    free(order);
+    if (!m->leak_inconclusive && (m->cls_blocks[MTA_LEAK_POSSIBLE] ||
+                                  m->cls_blocks[MTA_LEAK_REACHABLE])) {
+        fputc('\n', out);
+        print_class_line(out, m, MTA_LEAK_POSSIBLE);
+        print_class_line(out, m, MTA_LEAK_REACHABLE);
+    }
+}
+
+/* "leak_check": the verdict and each class with its stacks. */
+json_t *mta_leak_check_json(const struct mta_model *m, struct mta_symbolizer *sym,
+                            const struct mta_report_opts *o);
+json_t *mta_leak_check_json(const struct mta_model *m, struct mta_symbolizer *sym,
+                            const struct mta_report_opts *o)
+{
+    const struct mta_reach *r = &m->reach;
+    json_t *classes = json_object();
+    for (unsigned c = 0; c < MTA_LEAK_CLASSES; c++) {
+        size_t n;
+        uint32_t *order = mta_class_order(m, c, &n);
+        json_t *stacks = json_array();
+        size_t shown = o->top && o->top < n ? o->top : n;
+        for (size_t i = 0; i < shown && order; i++) {
+            const struct mta_site *s = &m->sites[order[i]];
+            json_array_append_new(stacks, json_pack("{s:I,s:I,s:I,s:o}",
+                "blocks", (json_int_t)s->cls_blocks[c], "bytes", (json_int_t)s->cls_bytes[c],
+                "stack", (json_int_t)order[i], "frames", mta_json_frames(sym, m, order[i], o)));
+        }
+        free(order);
+        json_object_set_new(classes, mta_leak_class_key(c), json_pack("{s:I,s:I,s:I,s:o}",
+            "blocks", (json_int_t)m->cls_blocks[c], "bytes", (json_int_t)m->cls_bytes[c],
+            "call_stacks", (json_int_t)n, "stacks", stacks));
+    }
+    return json_pack("{s:b,s:o,s:I,s:I,s:o,s:{s:I,s:I,s:I,s:I,s:I,s:I}}",
+        "conclusive", m->leak_inconclusive == NULL,
+        "inconclusive_reason", m->leak_inconclusive ? json_string(m->leak_inconclusive)
+                                                    : json_null(),
+        "unfreed_blocks", (json_int_t)m->unfreed_blocks,
+        "unfreed_bytes", (json_int_t)m->unfreed_bytes,
+        "classes", classes,
+        "scan", "time_ns", (json_int_t)(r->complete ? r->scan_ns : 0),
+        "cost_ns", (json_int_t)r->cost_ns, "words", (json_int_t)r->words,
+        "pointers", (json_int_t)r->pairs_claimed, "roots", (json_int_t)r->roots,
+        "edges", (json_int_t)r->edges);
+}
