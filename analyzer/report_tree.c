@@ -609,7 +609,8 @@ int mta_report_run(FILE *out, char **paths, size_t np, const struct mta_report_o
             rc = MTA_EXIT_INTERNAL;
     }
     if (!rc && out) {
-        qsort(mv, nm, sizeof *mv, by_merged_bytes);
+        if (nm)
+            qsort(mv, nm, sizeof *mv, by_merged_bytes);
         if (json)
             rc = json_report(out, v, np, mv, nm, total, blocks);
         else
