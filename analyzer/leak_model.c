@@ -25,7 +25,8 @@ static const char *inconclusive_why(const struct mta_model *m)
         return m->reach.why;
     if (!m->reach.complete)
         return "no scan at exit in the trace (MTRACE_LEAK_CHECK=off, a trace.json input, "
-               "or the process exited where the scan could not run)";
+               "an allocator other than glibc's under mtrace, or the process exited "
+               "where the scan could not run)";
     return NULL;
 }
 

@@ -142,8 +142,15 @@ const char *mt_foreign_allocator(void)
     done = 1;
     void *m = dlsym(RTLD_DEFAULT, "malloc");
     Dl_info mine, theirs;
-    if (!m || !dladdr((void *)&mt_foreign_allocator, &mine) || !dladdr(m, &theirs) ||
+    const ElfW(Sym) *sym = NULL;
+    if (!m || !dladdr((void *)&mt_foreign_allocator, &mine) ||
+        !dladdr1(m, &theirs, (void **)&sym, RTLD_DL_SYMENT) ||
         theirs.dli_fbase == mine.dli_fbase)
+        return NULL;
+    /* A program that takes malloc's address (non-PIE, or PIE with a
+     * canonical PLT entry) exports an undefined "malloc" whose value is its
+     * PLT stub: the stub jumps to the real definition, ours when we come first. */
+    if (sym && sym->st_shndx == SHN_UNDEF)
         return NULL;
     if (theirs.dli_fname && theirs.dli_fname[0]) {
         mt_format(path, sizeof path, "%s", theirs.dli_fname);

@@ -22,6 +22,7 @@
  * may change memory while it is read.  Memory is read with
  * process_vm_readv, so a page unmapped meanwhile is skipped, not a crash.
  * No allocation: buffers come from mt_os_alloc; no stdio. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <link.h>
@@ -529,9 +530,21 @@ static __attribute__((noinline)) void scan_here(struct mt_thread *t)
     __asm__ volatile("" : : "r"(&regs) : "memory");
 }
 
+/* The scan knows glibc's heaps only: with another allocator under mtrace
+ * (LD_PRELOAD="libmtrace.so libjemalloc.so.2") its blocks sit in anonymous
+ * mappings, which are roots, next to its tables that point to every block,
+ * so every block would look reachable.  No scan then: no verdict. */
+static int malloc_is_glibcs(void)
+{
+    Dl_info a, b;
+    return mt_real.malloc && dladdr((void *)mt_real.malloc, &a) &&
+           dladdr((void *)&getpid, &b) && a.dli_fbase == b.dli_fbase;
+}
+
 void mt_reach_at_exit(void)
 {
     if (mt_state != MT_ON || !mt_header || !mt_opt.leak_check || mt_w.ring ||
+        !malloc_is_glibcs() ||
         mt_header->end_state != MT_END_RUNNING ||
         mt_header->pid != (uint64_t)syscall(SYS_getpid))
         return;
