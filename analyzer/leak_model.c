@@ -6,6 +6,7 @@
  * nothing. */
 #include <stdlib.h>
 
+#include "xalloc.h"
 #include "model.h"
 
 static const char *inconclusive_why(const struct mta_model *m)
@@ -88,7 +89,7 @@ static int by_class_bytes(const void *a, const void *b)
 uint32_t *mta_class_order(const struct mta_model *m, unsigned cls, size_t *count)
 {
     size_t n = 0;
-    uint32_t *v = malloc((m->stacks.n + 1) * sizeof *v);
+    uint32_t *v = mta_xmalloc((m->stacks.n + 1) * sizeof *v);
     *count = 0;
     if (!v || cls >= MTA_LEAK_CLASSES)
         return v;

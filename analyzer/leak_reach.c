@@ -21,6 +21,7 @@
  * multipleinheritance) need the blocks' contents, which the scan does not
  * record; memcheck skips words it knows are undefined, the scan cannot.
  * The input is untrusted: every decode is bounds-checked. */
+#include "xalloc.h"
 #include "leak_reach.h"
 
 #include <stdio.h>
@@ -67,7 +68,7 @@ static int add_pairs(struct mta_reach *r, const uint8_t *p, const uint8_t *end)
         val += (uint64_t)dv;
         if (r->n_pairs == r->pairs_cap) {
             size_t cap = r->pairs_cap ? r->pairs_cap * 2 : 4096;
-            void *n = realloc(r->pairs, cap * sizeof *r->pairs);
+            void *n = mta_xrealloc(r->pairs, cap * sizeof *r->pairs);
             if (!n)
                 return fail(r, "out of memory for the scan's words"), -1;
             r->pairs = n;
@@ -92,7 +93,7 @@ static int add_ranges(struct mta_reach *r, const uint8_t *p, const uint8_t *end)
             return fail(r, "a scan ranges record has a bad range or class"), -1;
         if (r->n_ranges == r->ranges_cap) {
             size_t cap = r->ranges_cap ? r->ranges_cap * 2 : 256;
-            void *n = realloc(r->ranges, cap * sizeof *r->ranges);
+            void *n = mta_xrealloc(r->ranges, cap * sizeof *r->ranges);
             if (!n)
                 return fail(r, "out of memory for the scan's ranges"), -1;
             r->ranges = n;
@@ -184,9 +185,9 @@ int mta_reach_classify(struct mta_reach_block *blocks, size_t n_blocks,
                        uint64_t *roots_out, uint64_t *edges_out)
 {
     qsort(pairs, n_pairs, sizeof *pairs, by_loc);
-    size_t *first = calloc(n_blocks + 1, sizeof *first);
-    uint8_t *state = calloc(n_blocks ? n_blocks : 1, 1);
-    size_t *stack = malloc((2 * n_blocks + 2) * sizeof *stack);
+    size_t *first = mta_xcalloc(n_blocks + 1, sizeof *first);
+    uint8_t *state = mta_xcalloc(n_blocks ? n_blocks : 1, 1);
+    size_t *stack = mta_xmalloc((2 * n_blocks + 2) * sizeof *stack);
     uint64_t *edge = NULL, *root = NULL;
     size_t n_edges = 0, n_roots = 0;
     int rc = -1;
@@ -209,9 +210,9 @@ int mta_reach_classify(struct mta_reach_block *blocks, size_t n_blocks,
     }
     for (size_t i = 0; i < n_blocks; i++)
         first[i + 1] += first[i];
-    edge = malloc((n_edges ? n_edges : 1) * sizeof *edge);
-    root = malloc((n_roots ? n_roots : 1) * sizeof *root);
-    size_t *fill = malloc((n_blocks ? n_blocks : 1) * sizeof *fill);
+    edge = mta_xmalloc((n_edges ? n_edges : 1) * sizeof *edge);
+    root = mta_xmalloc((n_roots ? n_roots : 1) * sizeof *root);
+    size_t *fill = mta_xmalloc((n_blocks ? n_blocks : 1) * sizeof *fill);
     if (!edge || !root || !fill) {
         free(fill);
         goto out;
@@ -294,7 +295,7 @@ static void finish_scan(struct mta_reach *r, const struct mta_event *ev,
     for (size_t i = 1; i < r->n_ranges; i++)
         if (r->ranges[i].start < r->ranges[i - 1].end)
             return fail(r, "the scan's ranges overlap");
-    struct mta_reach_block *blocks = malloc((live->count ? live->count : 1) * sizeof *blocks);
+    struct mta_reach_block *blocks = mta_xmalloc((live->count ? live->count : 1) * sizeof *blocks);
     if (!blocks)
         return fail(r, "out of memory for the live set at the scan");
     size_t n = 0;

@@ -4,6 +4,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 
+#include "xalloc.h"
 #include "report.h"
 
 #define BOLD(o) ((o)->color ? "\033[1m" : "")

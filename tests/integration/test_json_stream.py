@@ -157,7 +157,13 @@ class JsonStream(unittest.TestCase):
                             text=True, check=True).stdout
         tb = subprocess.run([mtt.REPORT, "--color", "never", tj], capture_output=True,
                             text=True, check=True).stdout
-        self.assertEqual(strip_trace_line(ta), strip_trace_line(tb))
+        # trace.json does not carry the scan at exit (yet): only the binary
+        # trace has the per-class verdict lines
+        verdict = ("definitely lost", "indirectly lost", "possibly lost", "still reachable",
+                   "leak check inconclusive")
+        keep = lambda t: "\n".join(l for l in strip_trace_line(t).splitlines()
+                                   if not any(v in l for v in verdict))
+        self.assertEqual(keep(ta), keep(tb))
 
 if __name__ == "__main__":
     unittest.main()

@@ -317,7 +317,10 @@ class ReportSeveral(unittest.TestCase):
             self.assertEqual(len(re.findall(r"\n +\d+ +\d+ +exit 0 ", txt.stdout)), 2, txt.stdout)
             js = json.loads(mtt.report(paths[0], paths[1], "--json").stdout)
             self.assertEqual(len(js["processes"]), 2)
-            self.assertEqual(js["leaked_bytes"], 1000)
+            # trace.json carries no scan at exit: the 1000 bytes are unfreed,
+            # not known to be lost, so the run's lost total leaves them out
+            self.assertEqual(sum(p["leaked_bytes"] for p in js["processes"]), 1000)
+            self.assertEqual(js["leaked_bytes"], 0)
 
 
 if __name__ == "__main__":
