@@ -55,6 +55,7 @@ static void usage(FILE *out)
         "  --no-report       only trace; do not run mtrace-report afterwards\n"
         "  --version, --help\n"
         "report options (see mtrace-report --help): --json, --sources, --maps, --top N,\n"
+        "  --suppressions FILE (repeatable), --print-suppressions,\n"
         "  --frames N, --all-frames, --color WHEN, --fail-on-leaks[=SIZE] (SIZE in bytes\n"
         "  or with a K, M or G suffix; the leaks of all processes are summed)\n"
         "\n"
@@ -188,6 +189,21 @@ static int parse(int argc, char **argv, struct run_opts *o, int *prog)
             o->mode = m;
             o->mode_set = 1;
             o->report_args[o->nreport++] = a;
+            continue;
+        }
+        if (!strcmp(a, "--print-suppressions")) {
+            o->report_args[o->nreport++] = a;
+            continue;
+        }
+        if (is_opt(a, "--suppressions")) {
+            if (o->nreport >= 60)
+                return bad("too many options%s%s", "", "");
+            if (!(v = value(argc, argv, &i, "--suppressions")))
+                return bad("--suppressions wants a file%s%s", "", "");
+            if (access(v, R_OK))
+                return bad("--suppressions: cannot read %s: %s", v, strerror(errno));
+            o->report_args[o->nreport++] = "--suppressions";
+            o->report_args[o->nreport++] = v;
             continue;
         }
         if (!strcmp(a, "--all-frames")) {

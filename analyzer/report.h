@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "model.h"
+#include "suppress.h"
 #include "symbolize.h"
 
 struct mta_report_opts {
@@ -13,6 +14,7 @@ struct mta_report_opts {
     unsigned max_frames;  /* frames shown per stack */
     int all_frames;       /* also show frames below main() */
     int short_templates;  /* C++ template arguments shown as <...> */
+    struct mta_supp *supp;/* suppressions (NULL: none) */
 };
 
 /* How a shown stack ends: frames left out by --frames, and whether the

@@ -209,6 +209,12 @@ static int load_proc(struct proc *p, const struct mta_report_opts *o)
         mta_model_free(&m);
         return 0;
     }
+    if (o->supp && (err.code = mta_supp_apply(o->supp, &m, o, &err))) {
+        p->rc = err.code;
+        p->error = strdup(err.msg);
+        mta_model_free(&m);
+        return 0;
+    }
     const struct mta_trace_info *in = &m.info;
     p->pid = in->pid;
     p->ppid = in->ppid;
@@ -521,7 +527,7 @@ static json_t *jstr(const char *s)
 }
 
 static int json_report(FILE *out, struct proc *v, size_t n, struct merged *mv, size_t nm,
-                       uint64_t total, uint64_t blocks)
+                       uint64_t total, uint64_t blocks, const struct mta_report_opts *o)
 {
     json_t *procs = json_array(), *leaks = json_array(), *untraced = json_array();
     for (size_t i = 0; i < n; i++) {
@@ -564,6 +570,13 @@ static int json_report(FILE *out, struct proc *v, size_t n, struct merged *mv, s
                              "untraced_execs", untraced, "leaks", leaks);
     if (!root)
         return MTA_EXIT_INTERNAL;
+    json_object_set_new(root, "suppressions", o->supp ? mta_supp_json(o->supp) : json_array());
+    if (o->supp && o->supp->print) {
+        json_t *pr = json_array();
+        for (size_t i = 0; i < o->supp->nprinted; i++)
+            json_array_append_new(pr, json_sprintf("leak:%s", o->supp->printed[i]));
+        json_object_set_new(root, "suggested_suppressions", pr);
+    }
     int rc = json_dumpf(root, out, JSON_INDENT(2)) ? MTA_EXIT_IO : 0;
     fputc('\n', out);
     json_decref(root);
@@ -612,9 +625,11 @@ int mta_report_run(FILE *out, char **paths, size_t np, const struct mta_report_o
         if (nm)
             qsort(mv, nm, sizeof *mv, by_merged_bytes);
         if (json)
-            rc = json_report(out, v, np, mv, nm, total, blocks);
+            rc = json_report(out, v, np, mv, nm, total, blocks, o);
         else
             text_report(out, v, np, mv, nm, total, blocks, leaking, o);
+        if (!json && o->supp)
+            mta_supp_report_text(out, o->supp);
     }
     if (rc == MTA_EXIT_INTERNAL)
         fprintf(stderr, "mtrace-report: out of memory\n");
