@@ -53,6 +53,8 @@ static void usage(FILE *out)
         "                    blocks do not count for --fail-on-leaks\n"
         "  --print-suppressions\n"
         "                    list a leak:FUNCTION line for each lost stack\n"
+        "  --max-peak SIZE   exit with status 4 if the peak live heap of a process\n"
+        "                    exceeded SIZE bytes (K, M, G suffixes)\n"
         "  --output FILE     write the report to FILE instead of standard output\n"
         "  --run             report even one trace as a run (--json: the run schema)\n"
         "  --version, --help\n"
@@ -113,7 +115,7 @@ int main(int argc, char **argv)
     long long fail_over = -1;
     enum { OPT_TOP = 256, OPT_FRAMES, OPT_ALL_FRAMES, OPT_COLOR, OPT_FAIL, OPT_VERSION,
            OPT_EXPORT, OPT_SOURCES, OPT_MAPS, OPT_JSON, OPT_OUTPUT, OPT_RUN,
-           OPT_SHORT_TEMPLATES, OPT_SUPP, OPT_PRINT_SUPP };
+           OPT_SHORT_TEMPLATES, OPT_SUPP, OPT_PRINT_SUPP, OPT_MAX_PEAK };
     static const struct option longopts[] = {
         {"json", no_argument, NULL, OPT_JSON},
         {"sources", no_argument, NULL, OPT_SOURCES},
@@ -130,6 +132,7 @@ int main(int argc, char **argv)
         {"run", no_argument, NULL, OPT_RUN},
         {"suppressions", required_argument, NULL, OPT_SUPP},
         {"print-suppressions", no_argument, NULL, OPT_PRINT_SUPP},
+        {"max-peak", required_argument, NULL, OPT_MAX_PEAK},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -171,6 +174,14 @@ int main(int argc, char **argv)
             supp_files[n_supp_files++] = optarg;
             break;
         case OPT_PRINT_SUPP: supp.print = 1; break;
+        case OPT_MAX_PEAK:
+            if (mta_parse_size(optarg, &opts.max_peak)) {
+                fprintf(stderr, "mtrace-report: --max-peak wants a size in bytes (4096, 10K, "
+                        "1.5M, 2G), not '%s'\n", optarg);
+                return MTA_EXIT_USAGE;
+            }
+            opts.max_peak_set = 1;
+            break;
         case OPT_TOP:
         case OPT_FRAMES: {
             unsigned long v = strtoul(optarg, &end, 10);
@@ -340,6 +351,11 @@ static int single_report(FILE *out, enum mode mode, const struct mta_report_opts
                 "no allocation was traced\n", path, model.info.foreign_allocator);
         rc = MTA_EXIT_INCONCLUSIVE;
     }
+    if (rc == MTA_EXIT_OK && opts.max_peak_set && model.peak_bytes > (uint64_t)opts.max_peak) {
+        fprintf(stderr, "mtrace-report: %s: peak live heap %llu bytes is above --max-peak %lld\n",
+                path, (unsigned long long)model.peak_bytes, opts.max_peak);
+        rc = MTA_EXIT_LEAKS;
+    }
     /* the only trace of a run ended in exec: the new image was not traced */
     if (is_run && model.info.end_state == MT_END_EXEC && mode != MODE_JSON) {
         fprintf(out, "\npid %llu exec'd a program that was not traced (statically linked, "
@@ -379,7 +395,7 @@ static int run_reports(FILE *out, enum mode mode, const char *color, int to_file
         if (r > rc)
             rc = r;
     }
-    if (rc == MTA_EXIT_OK && fail_over >= 0)
+    if (rc == MTA_EXIT_OK && (fail_over >= 0 || opts.max_peak_set))
         rc = mta_report_run(NULL, paths, np, &opts, 0, fail_over);
     return rc;
 }

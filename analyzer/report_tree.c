@@ -44,6 +44,7 @@ struct proc {
                                                unfreed, unclassified, when
                                                inconclusive */
     uint64_t exec_bytes, exec_blocks;       /* live when the image called exec */
+    uint64_t peak_bytes;                    /* peak live heap */
     struct leak *leaks;
     size_t nleaks;
     int printed;
@@ -235,6 +236,7 @@ static int load_proc(struct proc *p, const struct mta_report_opts *o)
         if ((unsigned char)*c < 0x20 || *c == 0x7f)
             *c = '?';
     p->lost_events = in->lost_events;
+    p->peak_bytes = m.peak_bytes;
     int exec = in->end_state == MT_END_EXEC;
     p->exec_bytes = exec ? m.leaked_bytes : 0;
     p->exec_blocks = exec ? m.leaked_blocks : 0;
@@ -644,6 +646,23 @@ int mta_report_run(FILE *out, char **paths, size_t np, const struct mta_report_o
                         (unsigned long long)v[i].pid, mta_commas(a, sizeof a, v[i].leaked_bytes));
         fputc('\n', stderr);
         rc = MTA_EXIT_LEAKS;
+    }
+    if (!rc && o->max_peak_set) {
+        int over = 0;
+        char a[32];
+        for (size_t i = 0; i < np; i++) {
+            if (v[i].rc || v[i].peak_bytes <= (uint64_t)o->max_peak)
+                continue;
+            if (!over++)
+                fprintf(stderr, "mtrace-report: peak live heap above --max-peak %lld:",
+                        o->max_peak);
+            fprintf(stderr, " %s pid %llu: %s bytes;", image_name(&v[i]),
+                    (unsigned long long)v[i].pid, mta_commas(a, sizeof a, v[i].peak_bytes));
+        }
+        if (over) {
+            fputc('\n', stderr);
+            rc = MTA_EXIT_LEAKS;
+        }
     }
     if (!rc && read_rc)
         rc = read_rc;
