@@ -115,7 +115,7 @@ int main(int argc, char **argv)
     long long fail_over = -1;
     enum { OPT_TOP = 256, OPT_FRAMES, OPT_ALL_FRAMES, OPT_COLOR, OPT_FAIL, OPT_VERSION,
            OPT_EXPORT, OPT_SOURCES, OPT_MAPS, OPT_JSON, OPT_OUTPUT, OPT_RUN,
-           OPT_SHORT_TEMPLATES, OPT_SUPP, OPT_PRINT_SUPP, OPT_MAX_PEAK };
+           OPT_SHORT_TEMPLATES, OPT_SUPP, OPT_PRINT_SUPP, OPT_MAX_PEAK, OPT_KINDS };
     static const struct option longopts[] = {
         {"json", no_argument, NULL, OPT_JSON},
         {"sources", no_argument, NULL, OPT_SOURCES},
@@ -133,6 +133,7 @@ int main(int argc, char **argv)
         {"suppressions", required_argument, NULL, OPT_SUPP},
         {"print-suppressions", no_argument, NULL, OPT_PRINT_SUPP},
         {"max-peak", required_argument, NULL, OPT_MAX_PEAK},
+        {"leak-kinds", required_argument, NULL, OPT_KINDS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -174,6 +175,31 @@ int main(int argc, char **argv)
             supp_files[n_supp_files++] = optarg;
             break;
         case OPT_PRINT_SUPP: supp.print = 1; break;
+        case OPT_KINDS: {
+            char buf[256];
+            snprintf(buf, sizeof buf, "%s", optarg);
+            opts.leak_kinds = 0;
+            for (char *save = NULL, *k = strtok_r(buf, ",", &save); k;
+                 k = strtok_r(NULL, ",", &save)) {
+                if (!strcmp(k, "definite")) opts.leak_kinds |= 1u << MTA_LEAK_DEFINITE;
+                else if (!strcmp(k, "indirect")) opts.leak_kinds |= 1u << MTA_LEAK_INDIRECT;
+                else if (!strcmp(k, "possible")) opts.leak_kinds |= 1u << MTA_LEAK_POSSIBLE;
+                else if (!strcmp(k, "reachable")) opts.leak_kinds |= 1u << MTA_LEAK_REACHABLE;
+                else if (!strcmp(k, "all"))
+                    opts.leak_kinds |= (1u << MTA_LEAK_DEFINITE) | (1u << MTA_LEAK_INDIRECT) |
+                                       (1u << MTA_LEAK_POSSIBLE) | (1u << MTA_LEAK_REACHABLE);
+                else {
+                    fprintf(stderr, "mtrace-report: --leak-kinds wants definite, indirect, "
+                            "possible, reachable or all, comma-separated, not '%s'\n", k);
+                    return MTA_EXIT_USAGE;
+                }
+            }
+            if (!opts.leak_kinds) {
+                fprintf(stderr, "mtrace-report: --leak-kinds wants at least one kind\n");
+                return MTA_EXIT_USAGE;
+            }
+            break;
+        }
         case OPT_MAX_PEAK:
             if (mta_parse_size(optarg, &opts.max_peak)) {
                 fprintf(stderr, "mtrace-report: --max-peak wants a size in bytes (4096, 10K, "
@@ -332,7 +358,7 @@ static int single_report(FILE *out, enum mode mode, const struct mta_report_opts
                     : "run again with a complete trace");
         rc = MTA_EXIT_INCONCLUSIVE;
     } else if (rc == MTA_EXIT_OK && fail_over >= 0 && model.leak_inconclusive &&
-               mta_process_leaked_bytes(&model) > (uint64_t)fail_over) {
+               mta_gate_bytes(&model, &opts) > (uint64_t)fail_over) {
         /* an image replaced by exec leaked nothing: the exec released its memory */
         fprintf(stderr, "mtrace-report: %s: %llu bytes unfreed in %llu blocks, but whether "
                 "they are lost is not known: %s\n", path,
@@ -340,11 +366,15 @@ static int single_report(FILE *out, enum mode mode, const struct mta_report_opts
                 model.leak_inconclusive);
         rc = MTA_EXIT_INCONCLUSIVE;
     } else if (rc == MTA_EXIT_OK && fail_over >= 0 &&
-               mta_process_leaked_bytes(&model) > (uint64_t)fail_over) {
-        fprintf(stderr, "mtrace-report: %s: %llu bytes lost in %llu blocks (definitely and "
-                "indirectly; limit %lld)\n",
-                path, (unsigned long long)model.leaked_bytes,
-                (unsigned long long)model.leaked_blocks, fail_over);
+               mta_gate_bytes(&model, &opts) > (uint64_t)fail_over) {
+        if (opts.leak_kinds)
+            fprintf(stderr, "mtrace-report: %s: %llu bytes of the --leak-kinds unfreed (limit "
+                    "%lld)\n", path, (unsigned long long)mta_gate_bytes(&model, &opts), fail_over);
+        else
+            fprintf(stderr, "mtrace-report: %s: %llu bytes lost in %llu blocks (definitely and "
+                    "indirectly; limit %lld)\n",
+                    path, (unsigned long long)model.leaked_bytes,
+                    (unsigned long long)model.leaked_blocks, fail_over);
         rc = MTA_EXIT_LEAKS;
     } else if (fail_over >= 0 && model.info.foreign_allocator) {
         fprintf(stderr, "mtrace-report: %s: inconclusive: malloc was %s's, not mtrace's; "

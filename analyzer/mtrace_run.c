@@ -191,6 +191,15 @@ static int parse(int argc, char **argv, struct run_opts *o, int *prog)
             o->report_args[o->nreport++] = a;
             continue;
         }
+        if (is_opt(a, "--leak-kinds")) {
+            if (!(v = value(argc, argv, &i, "--leak-kinds")) || strlen(v) > 100)
+                return bad("--leak-kinds wants definite,indirect,possible,reachable or all%s%s",
+                           "", "");
+            static char kinds_arg[128];
+            snprintf(kinds_arg, sizeof kinds_arg, "--leak-kinds=%s", v);
+            o->report_args[o->nreport++] = kinds_arg;
+            continue;
+        }
         if (is_opt(a, "--max-peak")) {
             long long size;
             if (!(v = value(argc, argv, &i, "--max-peak")) || mta_parse_size(v, &size))

@@ -15,6 +15,8 @@ struct mta_report_opts {
     int all_frames;       /* also show frames below main() */
     int short_templates;  /* C++ template arguments shown as <...> */
     struct mta_supp *supp;/* suppressions (NULL: none) */
+    unsigned leak_kinds;  /* --leak-kinds: bit per MTA_LEAK_* class the gate
+                             counts (0: definite and indirect) */
     int max_peak_set;     /* --max-peak: fail (4) when a process's peak live */
     long long max_peak;   /* heap exceeds max_peak bytes */
 };

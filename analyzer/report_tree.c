@@ -45,6 +45,7 @@ struct proc {
                                                inconclusive */
     uint64_t exec_bytes, exec_blocks;       /* live when the image called exec */
     uint64_t peak_bytes;                    /* peak live heap */
+    uint64_t gate_bytes;                    /* what --fail-on-leaks counts */
     struct leak *leaks;
     size_t nleaks;
     int printed;
@@ -166,6 +167,18 @@ oom:
     return MTA_EXIT_INTERNAL;
 }
 
+uint64_t mta_gate_bytes(const struct mta_model *m, const struct mta_report_opts *o)
+{
+    if (!o->leak_kinds || m->leak_inconclusive || m->info.end_state == MT_END_EXEC)
+        return mta_process_leaked_bytes(m);
+    uint64_t t = 0;
+    for (unsigned c = 0; c < MTA_LEAK_CLASSES; c++)
+        if (o->leak_kinds & (1u << c))
+            t = mta_sat_sum(t, m->cls_bytes[c] - (m->supp_bytes[c] < m->cls_bytes[c]
+                                                   ? m->supp_bytes[c] : m->cls_bytes[c]));
+    return t;
+}
+
 uint64_t mta_process_leaked_bytes(const struct mta_model *m)
 {
     return m->info.end_state == MT_END_EXEC ? 0 : m->leaked_bytes;
@@ -237,6 +250,7 @@ static int load_proc(struct proc *p, const struct mta_report_opts *o)
             *c = '?';
     p->lost_events = in->lost_events;
     p->peak_bytes = m.peak_bytes;
+    p->gate_bytes = mta_gate_bytes(&m, o);
     int exec = in->end_state == MT_END_EXEC;
     p->exec_bytes = exec ? m.leaked_bytes : 0;
     p->exec_blocks = exec ? m.leaked_blocks : 0;
@@ -601,7 +615,7 @@ int mta_report_run(FILE *out, char **paths, size_t np, const struct mta_report_o
     for (size_t i = 0; i < np && !rc; i++)
         rc = load_proc(&v[i], o);
     qsort(v, np, sizeof *v, by_start);
-    uint64_t total = 0, blocks = 0;
+    uint64_t total = 0, blocks = 0, gate = 0;
     size_t leaking = 0;
     int read_rc = 0, untraced = 0;
     size_t inconclusive = 0;
@@ -617,6 +631,7 @@ int mta_report_run(FILE *out, char **paths, size_t np, const struct mta_report_o
         } else {
             total += v[i].leaked_bytes;
             blocks += v[i].leaked_blocks;
+            gate = mta_sat_sum(gate, v[i].gate_bytes);
         }
         leaking += v[i].leaked_bytes > 0;
         untraced |= untraced_exec(v, np, i);
@@ -635,7 +650,18 @@ int mta_report_run(FILE *out, char **paths, size_t np, const struct mta_report_o
     }
     if (rc == MTA_EXIT_INTERNAL)
         fprintf(stderr, "mtrace-report: out of memory\n");
-    if (!rc && fail_over >= 0 && total > (uint64_t)fail_over) {
+    if (!rc && fail_over >= 0 && gate > (uint64_t)fail_over && o->leak_kinds) {
+        char a[32];
+        fprintf(stderr, "mtrace-report: %s bytes of the --leak-kinds counted (limit %lld):",
+                mta_commas(a, sizeof a, gate), fail_over);
+        for (size_t i = 0; i < np; i++)
+            if (!v[i].rc && v[i].gate_bytes)
+                fprintf(stderr, " %s pid %llu: %s bytes;", image_name(&v[i]),
+                        (unsigned long long)v[i].pid, mta_commas(a, sizeof a, v[i].gate_bytes));
+        fputc('\n', stderr);
+        rc = MTA_EXIT_LEAKS;
+    }
+    if (!rc && fail_over >= 0 && total > (uint64_t)fail_over && !o->leak_kinds) {
         char a[32], b[32];
         fprintf(stderr, "mtrace-report: %s bytes leaked in %s block%s (limit %lld):",
                 mta_commas(a, sizeof a, total), mta_commas(b, sizeof b, blocks),

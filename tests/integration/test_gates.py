@@ -39,5 +39,31 @@ class MaxPeak(unittest.TestCase):
             self.assertEqual(rep.returncode, 0, rep.stderr)
 
 
+class LeakKinds(unittest.TestCase):
+    """reach_cases leaves every class: 712 definitely + 812 indirectly lost,
+    432 possibly lost, 500 still reachable (test_reach_valgrind checks them
+    against memcheck)."""
+
+    def gate(self, d, rd, *args):
+        return run(d, rd, *args, "--", mtt.prog("reach_cases"))
+
+    def test_kinds(self):
+        with mtt.Workdir() as d:
+            cases = [
+                ([], "=1524", 0), ([], "=1523", 4),
+                (["--leak-kinds=reachable"], "=500", 0), (["--leak-kinds=reachable"], "=499", 4),
+                (["--leak-kinds", "possible,reachable"], "=931", 4),
+                (["--leak-kinds", "possible,reachable"], "=932", 0),
+                (["--leak-kinds=all"], "=2456", 0), (["--leak-kinds=all"], "=2455", 4),
+                (["--leak-kinds=definite"], "=712", 0), (["--leak-kinds=definite"], "=711", 4),
+            ]
+            for n, (kinds, size, want) in enumerate(cases):
+                r = self.gate(d, "k%d" % n, *kinds, "--fail-on-leaks" + size)
+                self.assertEqual(r.returncode, want, (kinds, size, r.stderr))
+            r = self.gate(d, "bad", "--leak-kinds=lost", "--fail-on-leaks")
+            self.assertEqual(r.returncode, 1)
+            self.assertIn("--leak-kinds wants", r.stderr)
+
+
 if __name__ == "__main__":
     mtt.main()
