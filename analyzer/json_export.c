@@ -535,6 +535,10 @@ static void x_done(void *ctx, const struct mta_trace_info *info)
         fputs(",\n    \"foreign_allocator\": ", o);
         put_cstr(o, info->foreign_allocator);
     }
+    if (info->suppressions) {
+        fputs(",\n    \"lsan_default_suppressions\": ", o);
+        put_cstr(o, info->suppressions);
+    }
     if (info->own_memory) {
         fputs(",\n    \"own_memory\": ", o);
         put_cstr(o, info->own_memory);

@@ -331,6 +331,9 @@ static int parse_process(struct jr *r, const json_t *p, struct mta_trace_info *i
     if (get_text(r, p, P, "foreign_allocator", 0, 0, 1, &s, &n))
         return -1;
     in->foreign_allocator = (char *)s;
+    if (get_text(r, p, P, "lsan_default_suppressions", 0, 0, 1, &s, &n))
+        return -1;
+    in->suppressions = (char *)s;
     if (get_u64(r, p, P, "start_realtime_ns", 0, NUM_COUNT, &in->start_realtime_ns) ||
         get_u64(r, p, P, "duration_ns", 0, NUM_COUNT, &in->duration_ns) ||
         get_enum(r, p, P, "end_state", 0, MTA_JN_END_STATE, &in->end_state) ||

@@ -38,6 +38,10 @@ void mta_report_leak_summary_text(FILE *out, const struct mta_model *m,
                 mta_commas(a, sizeof a, m->cls_bytes[c]), mta_commas(b, sizeof b, m->cls_blocks[c]),
                 bad ? RESET(o) : "");
     }
+    if (m->suppressed_blocks)
+        fprintf(out, "    %-16s%12s bytes in %s blocks of those lost (a suppression matched "
+                "their stack)\n", "suppressed", mta_commas(a, sizeof a, m->suppressed_bytes),
+                mta_commas(b, sizeof b, m->suppressed_blocks));
     if (m->cls_blocks[MTA_LEAK_UNSCANNED])
         fprintf(out, "    (blocks allocated after the scan at exit, by destructors that ran "
                 "later, are not classified)\n");

@@ -46,6 +46,15 @@ static void usage(FILE *out)
         "                    exit with status 4 if more than SIZE (default 0; K, M, G\n"
         "                    suffixes: 10K = 10240 bytes) were lost (definitely +\n"
         "                    indirectly), in all processes; 6 if that cannot be decided\n"
+        "  --suppressions FILE\n"
+        "                    leak suppressions, LeakSanitizer's syntax (leak:PATTERN lines\n"
+        "                    matching a function, module or source file of the stack);\n"
+        "                    repeatable; also MTRACE_SUPPRESSIONS=FILE:FILE...  Suppressed\n"
+        "                    blocks do not count for --fail-on-leaks\n"
+        "  --print-suppressions\n"
+        "                    list a leak:FUNCTION line for each lost stack\n"
+        "  --max-peak SIZE   exit with status 4 if the peak live heap of a process\n"
+        "                    exceeded SIZE bytes (K, M, G suffixes)\n"
         "  --output FILE     write the report to FILE instead of standard output\n"
         "  --run             report even one trace as a run (--json: the run schema)\n"
         "  --version, --help\n"
@@ -106,7 +115,7 @@ int main(int argc, char **argv)
     long long fail_over = -1;
     enum { OPT_TOP = 256, OPT_FRAMES, OPT_ALL_FRAMES, OPT_COLOR, OPT_FAIL, OPT_VERSION,
            OPT_EXPORT, OPT_SOURCES, OPT_MAPS, OPT_JSON, OPT_OUTPUT, OPT_RUN,
-           OPT_SHORT_TEMPLATES };
+           OPT_SHORT_TEMPLATES, OPT_SUPP, OPT_PRINT_SUPP, OPT_MAX_PEAK, OPT_KINDS };
     static const struct option longopts[] = {
         {"json", no_argument, NULL, OPT_JSON},
         {"sources", no_argument, NULL, OPT_SOURCES},
@@ -121,10 +130,17 @@ int main(int argc, char **argv)
         {"version", no_argument, NULL, OPT_VERSION},
         {"output", required_argument, NULL, OPT_OUTPUT},
         {"run", no_argument, NULL, OPT_RUN},
+        {"suppressions", required_argument, NULL, OPT_SUPP},
+        {"print-suppressions", no_argument, NULL, OPT_PRINT_SUPP},
+        {"max-peak", required_argument, NULL, OPT_MAX_PEAK},
+        {"leak-kinds", required_argument, NULL, OPT_KINDS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int c, mode_set = 0, force_run = 0;
+    static struct mta_supp supp;
+    const char *supp_files[256];
+    size_t n_supp_files = 0;
     const char *output = NULL;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         char *end;
@@ -151,6 +167,47 @@ int main(int argc, char **argv)
         switch (c) {
         case OPT_OUTPUT: output = optarg; break;
         case OPT_RUN: force_run = 1; break;
+        case OPT_SUPP:
+            if (n_supp_files == sizeof supp_files / sizeof supp_files[0]) {
+                fprintf(stderr, "mtrace-report: too many --suppressions\n");
+                return MTA_EXIT_USAGE;
+            }
+            supp_files[n_supp_files++] = optarg;
+            break;
+        case OPT_PRINT_SUPP: supp.print = 1; break;
+        case OPT_KINDS: {
+            char buf[256];
+            snprintf(buf, sizeof buf, "%s", optarg);
+            opts.leak_kinds = 0;
+            for (char *save = NULL, *k = strtok_r(buf, ",", &save); k;
+                 k = strtok_r(NULL, ",", &save)) {
+                if (!strcmp(k, "definite")) opts.leak_kinds |= 1u << MTA_LEAK_DEFINITE;
+                else if (!strcmp(k, "indirect")) opts.leak_kinds |= 1u << MTA_LEAK_INDIRECT;
+                else if (!strcmp(k, "possible")) opts.leak_kinds |= 1u << MTA_LEAK_POSSIBLE;
+                else if (!strcmp(k, "reachable")) opts.leak_kinds |= 1u << MTA_LEAK_REACHABLE;
+                else if (!strcmp(k, "all"))
+                    opts.leak_kinds |= (1u << MTA_LEAK_DEFINITE) | (1u << MTA_LEAK_INDIRECT) |
+                                       (1u << MTA_LEAK_POSSIBLE) | (1u << MTA_LEAK_REACHABLE);
+                else {
+                    fprintf(stderr, "mtrace-report: --leak-kinds wants definite, indirect, "
+                            "possible, reachable or all, comma-separated, not '%s'\n", k);
+                    return MTA_EXIT_USAGE;
+                }
+            }
+            if (!opts.leak_kinds) {
+                fprintf(stderr, "mtrace-report: --leak-kinds wants at least one kind\n");
+                return MTA_EXIT_USAGE;
+            }
+            break;
+        }
+        case OPT_MAX_PEAK:
+            if (mta_parse_size(optarg, &opts.max_peak)) {
+                fprintf(stderr, "mtrace-report: --max-peak wants a size in bytes (4096, 10K, "
+                        "1.5M, 2G), not '%s'\n", optarg);
+                return MTA_EXIT_USAGE;
+            }
+            opts.max_peak_set = 1;
+            break;
         case OPT_TOP:
         case OPT_FRAMES: {
             unsigned long v = strtoul(optarg, &end, 10);
@@ -194,6 +251,24 @@ int main(int argc, char **argv)
     }
     mta_alloc_setup();
     grow_stack();
+    {
+        struct mta_error serr = {{0}, 0};
+        const char *env = getenv("MTRACE_SUPPRESSIONS");
+        char *list = env && *env ? strdup(env) : NULL;
+        int src = 0;
+        for (char *save = NULL, *f = list ? strtok_r(list, ":", &save) : NULL; f && !src;
+             f = strtok_r(NULL, ":", &save))
+            src = mta_supp_load(&supp, f, &serr);
+        free(list);
+        for (size_t i = 0; i < n_supp_files && !src; i++)
+            src = mta_supp_load(&supp, supp_files[i], &serr);
+        if (src) {
+            fprintf(stderr, "mtrace-report: %s\n", serr.msg);
+            mta_supp_free(&supp);
+            return src;
+        }
+        opts.supp = &supp;
+    }
     char **paths;
     size_t np;
     int is_run;
@@ -224,6 +299,7 @@ int main(int argc, char **argv)
             rc = MTA_EXIT_IO;
     }
     mta_run_paths_free(paths, np);
+    mta_supp_free(&supp);
     return rc;
 }
 
@@ -245,6 +321,11 @@ static int single_report(FILE *out, enum mode mode, const struct mta_report_opts
         mta_model_free(&model);
         return err.code ? err.code : MTA_EXIT_CORRUPT;
     }
+    if (opts.supp && mta_supp_apply(opts.supp, &model, &opts, &err)) {
+        fprintf(stderr, "mtrace-report: %s: %s\n", path, err.msg);
+        mta_model_free(&model);
+        return err.code;
+    }
     struct mta_symbolizer *sym = mta_sym_new();
     mta_sym_short_templates(sym, opts.short_templates);
     for (size_t i = 0; i < model.n_modules; i++)
@@ -260,7 +341,11 @@ static int single_report(FILE *out, enum mode mode, const struct mta_report_opts
         break;
     case MODE_SOURCES: mta_report_sources_text(out, &model, sym, &opts); break;
     case MODE_MAPS: mta_report_maps_text(out, &model, sym, &opts); break;
-    default: mta_report_text(out, &model, sym, &opts); break;
+    default:
+        mta_report_text(out, &model, sym, &opts);
+        if (opts.supp)
+            mta_supp_report_text(out, opts.supp);
+        break;
     }
     if (rc == MTA_EXIT_OK && fail_over >= 0 && model.fate_unknown) {
         fprintf(stderr, "mtrace-report: %s: leak check inconclusive: %s; %llu bytes in %llu "
@@ -273,7 +358,7 @@ static int single_report(FILE *out, enum mode mode, const struct mta_report_opts
                     : "run again with a complete trace");
         rc = MTA_EXIT_INCONCLUSIVE;
     } else if (rc == MTA_EXIT_OK && fail_over >= 0 && model.leak_inconclusive &&
-               mta_process_leaked_bytes(&model) > (uint64_t)fail_over) {
+               mta_gate_bytes(&model, &opts) > (uint64_t)fail_over) {
         /* an image replaced by exec leaked nothing: the exec released its memory */
         fprintf(stderr, "mtrace-report: %s: %llu bytes unfreed in %llu blocks, but whether "
                 "they are lost is not known: %s\n", path,
@@ -281,16 +366,25 @@ static int single_report(FILE *out, enum mode mode, const struct mta_report_opts
                 model.leak_inconclusive);
         rc = MTA_EXIT_INCONCLUSIVE;
     } else if (rc == MTA_EXIT_OK && fail_over >= 0 &&
-               mta_process_leaked_bytes(&model) > (uint64_t)fail_over) {
-        fprintf(stderr, "mtrace-report: %s: %llu bytes lost in %llu blocks (definitely and "
-                "indirectly; limit %lld)\n",
-                path, (unsigned long long)model.leaked_bytes,
-                (unsigned long long)model.leaked_blocks, fail_over);
+               mta_gate_bytes(&model, &opts) > (uint64_t)fail_over) {
+        if (opts.leak_kinds)
+            fprintf(stderr, "mtrace-report: %s: %llu bytes of the --leak-kinds unfreed (limit "
+                    "%lld)\n", path, (unsigned long long)mta_gate_bytes(&model, &opts), fail_over);
+        else
+            fprintf(stderr, "mtrace-report: %s: %llu bytes lost in %llu blocks (definitely and "
+                    "indirectly; limit %lld)\n",
+                    path, (unsigned long long)model.leaked_bytes,
+                    (unsigned long long)model.leaked_blocks, fail_over);
         rc = MTA_EXIT_LEAKS;
     } else if (fail_over >= 0 && model.info.foreign_allocator) {
         fprintf(stderr, "mtrace-report: %s: inconclusive: malloc was %s's, not mtrace's; "
                 "no allocation was traced\n", path, model.info.foreign_allocator);
         rc = MTA_EXIT_INCONCLUSIVE;
+    }
+    if (rc == MTA_EXIT_OK && opts.max_peak_set && model.peak_bytes > (uint64_t)opts.max_peak) {
+        fprintf(stderr, "mtrace-report: %s: peak live heap %llu bytes is above --max-peak %lld\n",
+                path, (unsigned long long)model.peak_bytes, opts.max_peak);
+        rc = MTA_EXIT_LEAKS;
     }
     /* the only trace of a run ended in exec: the new image was not traced */
     if (is_run && model.info.end_state == MT_END_EXEC && mode != MODE_JSON) {
@@ -331,7 +425,7 @@ static int run_reports(FILE *out, enum mode mode, const char *color, int to_file
         if (r > rc)
             rc = r;
     }
-    if (rc == MTA_EXIT_OK && fail_over >= 0)
+    if (rc == MTA_EXIT_OK && (fail_over >= 0 || opts.max_peak_set))
         rc = mta_report_run(NULL, paths, np, &opts, 0, fail_over);
     return rc;
 }

@@ -33,6 +33,7 @@ void mta_model_free(struct mta_model *m)
     free(m->info.tunables);
     free(m->info.own_memory);
     free(m->info.foreign_allocator);
+    free(m->info.suppressions);
     free(m->heap_events);
     free(m->thresholds);
     free(m->arena_heaps);
@@ -87,12 +88,14 @@ static void take_info(struct mta_model *m, const struct mta_trace_info *in)
     free(m->info.tunables);
     free(m->info.own_memory);
     free(m->info.foreign_allocator);
+    free(m->info.suppressions);
     m->info = *in;
     m->info.cmdline = dup_str(in->cmdline);
     m->info.exe = dup_str(in->exe);
     m->info.tunables = dup_str(in->tunables);
     m->info.own_memory = dup_str(in->own_memory);
     m->info.foreign_allocator = dup_str(in->foreign_allocator);
+    m->info.suppressions = dup_str(in->suppressions);
     if (m->info.tunables && !m->tunables_applied) {
         m->tunables_applied = 1;
         mta_sources_tunables(m);

@@ -23,6 +23,8 @@ struct mta_site {
     uint64_t cls_blocks[MTA_LEAK_CLASSES], cls_bytes[MTA_LEAK_CLASSES];
     uint64_t unknown_blocks, unknown_bytes; /* live at the end of an incomplete
                                                trace: fate unknown */
+    uint64_t supp_blocks[MTA_LEAK_CLASSES], supp_bytes[MTA_LEAK_CLASSES]; /* of cls_*:
+                                           suppressed (suppress.c) */
     uint64_t temporary;                 /* freed within 1 ms of allocation */
     uint64_t frees;                     /* blocks from here freed (or realloc'd) */
 };
@@ -121,6 +123,9 @@ struct mta_model {
     struct mta_reach reach;
     uint64_t unfreed_blocks, unfreed_bytes;
     uint64_t cls_blocks[MTA_LEAK_CLASSES], cls_bytes[MTA_LEAK_CLASSES];
+    uint64_t supp_blocks[MTA_LEAK_CLASSES], supp_bytes[MTA_LEAK_CLASSES];
+    uint64_t suppressed_blocks, suppressed_bytes; /* lost blocks a suppression
+                                           matched: out of leaked_* */
     const char *leak_inconclusive; /* why no verdict (NULL: conclusive) */
     /* The trace is incomplete (recording stopped early, events were lost,
      * or the file is cut short): the frees of blocks live at its end may be

@@ -55,6 +55,7 @@ static void usage(FILE *out)
         "  --no-report       only trace; do not run mtrace-report afterwards\n"
         "  --version, --help\n"
         "report options (see mtrace-report --help): --json, --sources, --maps, --top N,\n"
+        "  --suppressions FILE (repeatable), --print-suppressions, --max-peak SIZE,\n"
         "  --frames N, --all-frames, --color WHEN, --fail-on-leaks[=SIZE] (SIZE in bytes\n"
         "  or with a K, M or G suffix; the leaks of all processes are summed)\n"
         "\n"
@@ -188,6 +189,39 @@ static int parse(int argc, char **argv, struct run_opts *o, int *prog)
             o->mode = m;
             o->mode_set = 1;
             o->report_args[o->nreport++] = a;
+            continue;
+        }
+        if (is_opt(a, "--leak-kinds")) {
+            if (!(v = value(argc, argv, &i, "--leak-kinds")) || strlen(v) > 100)
+                return bad("--leak-kinds wants definite,indirect,possible,reachable or all%s%s",
+                           "", "");
+            static char kinds_arg[128];
+            snprintf(kinds_arg, sizeof kinds_arg, "--leak-kinds=%s", v);
+            o->report_args[o->nreport++] = kinds_arg;
+            continue;
+        }
+        if (is_opt(a, "--max-peak")) {
+            long long size;
+            if (!(v = value(argc, argv, &i, "--max-peak")) || mta_parse_size(v, &size))
+                return bad("--max-peak wants a size in bytes (4096, 10K, 1.5M, 2G)%s%s", "", "");
+            static char peak_arg[80];
+            snprintf(peak_arg, sizeof peak_arg, "--max-peak=%s", v);
+            o->report_args[o->nreport++] = peak_arg;
+            continue;
+        }
+        if (!strcmp(a, "--print-suppressions")) {
+            o->report_args[o->nreport++] = a;
+            continue;
+        }
+        if (is_opt(a, "--suppressions")) {
+            if (o->nreport >= 60)
+                return bad("too many options%s%s", "", "");
+            if (!(v = value(argc, argv, &i, "--suppressions")))
+                return bad("--suppressions wants a file%s%s", "", "");
+            if (access(v, R_OK))
+                return bad("--suppressions: cannot read %s: %s", v, strerror(errno));
+            o->report_args[o->nreport++] = "--suppressions";
+            o->report_args[o->nreport++] = v;
             continue;
         }
         if (!strcmp(a, "--all-frames")) {

@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "model.h"
+#include "suppress.h"
 #include "symbolize.h"
 
 struct mta_report_opts {
@@ -13,6 +14,11 @@ struct mta_report_opts {
     unsigned max_frames;  /* frames shown per stack */
     int all_frames;       /* also show frames below main() */
     int short_templates;  /* C++ template arguments shown as <...> */
+    struct mta_supp *supp;/* suppressions (NULL: none) */
+    unsigned leak_kinds;  /* --leak-kinds: bit per MTA_LEAK_* class the gate
+                             counts (0: definite and indirect) */
+    int max_peak_set;     /* --max-peak: fail (4) when a process's peak live */
+    long long max_peak;   /* heap exceeds max_peak bytes */
 };
 
 /* How a shown stack ends: frames left out by --frames, and whether the

@@ -219,6 +219,15 @@ int mta_report_json(FILE *out, const struct mta_model *m, struct mta_symbolizer 
         "maps", mta_maps_json(m, sym, o));
     if (!root)
         return -1;
+    json_object_set_new(root, "suppressions", o->supp ? mta_supp_json(o->supp) : json_array());
+    json_object_set_new(root, "suppressed", json_pack("{s:I,s:I}",
+        "blocks", (json_int_t)m->suppressed_blocks, "bytes", (json_int_t)m->suppressed_bytes));
+    if (o->supp && o->supp->print) {
+        json_t *pr = json_array();
+        for (size_t i = 0; i < o->supp->nprinted; i++)
+            json_array_append_new(pr, json_sprintf("leak:%s", o->supp->printed[i]));
+        json_object_set_new(root, "suggested_suppressions", pr);
+    }
     int rc = json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     if (fputc('\n', out) == EOF)
         rc = -1;

@@ -44,6 +44,8 @@ struct proc {
                                                unfreed, unclassified, when
                                                inconclusive */
     uint64_t exec_bytes, exec_blocks;       /* live when the image called exec */
+    uint64_t peak_bytes;                    /* peak live heap */
+    uint64_t gate_bytes;                    /* what --fail-on-leaks counts */
     struct leak *leaks;
     size_t nleaks;
     int printed;
@@ -165,6 +167,18 @@ oom:
     return MTA_EXIT_INTERNAL;
 }
 
+uint64_t mta_gate_bytes(const struct mta_model *m, const struct mta_report_opts *o)
+{
+    if (!o->leak_kinds || m->leak_inconclusive || m->info.end_state == MT_END_EXEC)
+        return mta_process_leaked_bytes(m);
+    uint64_t t = 0;
+    for (unsigned c = 0; c < MTA_LEAK_CLASSES; c++)
+        if (o->leak_kinds & (1u << c))
+            t = mta_sat_sum(t, m->cls_bytes[c] - (m->supp_bytes[c] < m->cls_bytes[c]
+                                                   ? m->supp_bytes[c] : m->cls_bytes[c]));
+    return t;
+}
+
 uint64_t mta_process_leaked_bytes(const struct mta_model *m)
 {
     return m->info.end_state == MT_END_EXEC ? 0 : m->leaked_bytes;
@@ -209,6 +223,12 @@ static int load_proc(struct proc *p, const struct mta_report_opts *o)
         mta_model_free(&m);
         return 0;
     }
+    if (o->supp && (err.code = mta_supp_apply(o->supp, &m, o, &err))) {
+        p->rc = err.code;
+        p->error = strdup(err.msg);
+        mta_model_free(&m);
+        return 0;
+    }
     const struct mta_trace_info *in = &m.info;
     p->pid = in->pid;
     p->ppid = in->ppid;
@@ -229,6 +249,8 @@ static int load_proc(struct proc *p, const struct mta_report_opts *o)
         if ((unsigned char)*c < 0x20 || *c == 0x7f)
             *c = '?';
     p->lost_events = in->lost_events;
+    p->peak_bytes = m.peak_bytes;
+    p->gate_bytes = mta_gate_bytes(&m, o);
     int exec = in->end_state == MT_END_EXEC;
     p->exec_bytes = exec ? m.leaked_bytes : 0;
     p->exec_blocks = exec ? m.leaked_blocks : 0;
@@ -521,7 +543,7 @@ static json_t *jstr(const char *s)
 }
 
 static int json_report(FILE *out, struct proc *v, size_t n, struct merged *mv, size_t nm,
-                       uint64_t total, uint64_t blocks)
+                       uint64_t total, uint64_t blocks, const struct mta_report_opts *o)
 {
     json_t *procs = json_array(), *leaks = json_array(), *untraced = json_array();
     for (size_t i = 0; i < n; i++) {
@@ -564,6 +586,13 @@ static int json_report(FILE *out, struct proc *v, size_t n, struct merged *mv, s
                              "untraced_execs", untraced, "leaks", leaks);
     if (!root)
         return MTA_EXIT_INTERNAL;
+    json_object_set_new(root, "suppressions", o->supp ? mta_supp_json(o->supp) : json_array());
+    if (o->supp && o->supp->print) {
+        json_t *pr = json_array();
+        for (size_t i = 0; i < o->supp->nprinted; i++)
+            json_array_append_new(pr, json_sprintf("leak:%s", o->supp->printed[i]));
+        json_object_set_new(root, "suggested_suppressions", pr);
+    }
     int rc = json_dumpf(root, out, JSON_INDENT(2)) ? MTA_EXIT_IO : 0;
     fputc('\n', out);
     json_decref(root);
@@ -586,7 +615,7 @@ int mta_report_run(FILE *out, char **paths, size_t np, const struct mta_report_o
     for (size_t i = 0; i < np && !rc; i++)
         rc = load_proc(&v[i], o);
     qsort(v, np, sizeof *v, by_start);
-    uint64_t total = 0, blocks = 0;
+    uint64_t total = 0, blocks = 0, gate = 0;
     size_t leaking = 0;
     int read_rc = 0, untraced = 0;
     size_t inconclusive = 0;
@@ -602,6 +631,7 @@ int mta_report_run(FILE *out, char **paths, size_t np, const struct mta_report_o
         } else {
             total += v[i].leaked_bytes;
             blocks += v[i].leaked_blocks;
+            gate = mta_sat_sum(gate, v[i].gate_bytes);
         }
         leaking += v[i].leaked_bytes > 0;
         untraced |= untraced_exec(v, np, i);
@@ -612,13 +642,26 @@ int mta_report_run(FILE *out, char **paths, size_t np, const struct mta_report_o
         if (nm)
             qsort(mv, nm, sizeof *mv, by_merged_bytes);
         if (json)
-            rc = json_report(out, v, np, mv, nm, total, blocks);
+            rc = json_report(out, v, np, mv, nm, total, blocks, o);
         else
             text_report(out, v, np, mv, nm, total, blocks, leaking, o);
+        if (!json && o->supp)
+            mta_supp_report_text(out, o->supp);
     }
     if (rc == MTA_EXIT_INTERNAL)
         fprintf(stderr, "mtrace-report: out of memory\n");
-    if (!rc && fail_over >= 0 && total > (uint64_t)fail_over) {
+    if (!rc && fail_over >= 0 && gate > (uint64_t)fail_over && o->leak_kinds) {
+        char a[32];
+        fprintf(stderr, "mtrace-report: %s bytes of the --leak-kinds counted (limit %lld):",
+                mta_commas(a, sizeof a, gate), fail_over);
+        for (size_t i = 0; i < np; i++)
+            if (!v[i].rc && v[i].gate_bytes)
+                fprintf(stderr, " %s pid %llu: %s bytes;", image_name(&v[i]),
+                        (unsigned long long)v[i].pid, mta_commas(a, sizeof a, v[i].gate_bytes));
+        fputc('\n', stderr);
+        rc = MTA_EXIT_LEAKS;
+    }
+    if (!rc && fail_over >= 0 && total > (uint64_t)fail_over && !o->leak_kinds) {
         char a[32], b[32];
         fprintf(stderr, "mtrace-report: %s bytes leaked in %s block%s (limit %lld):",
                 mta_commas(a, sizeof a, total), mta_commas(b, sizeof b, blocks),
@@ -629,6 +672,23 @@ int mta_report_run(FILE *out, char **paths, size_t np, const struct mta_report_o
                         (unsigned long long)v[i].pid, mta_commas(a, sizeof a, v[i].leaked_bytes));
         fputc('\n', stderr);
         rc = MTA_EXIT_LEAKS;
+    }
+    if (!rc && o->max_peak_set) {
+        int over = 0;
+        char a[32];
+        for (size_t i = 0; i < np; i++) {
+            if (v[i].rc || v[i].peak_bytes <= (uint64_t)o->max_peak)
+                continue;
+            if (!over++)
+                fprintf(stderr, "mtrace-report: peak live heap above --max-peak %lld:",
+                        o->max_peak);
+            fprintf(stderr, " %s pid %llu: %s bytes;", image_name(&v[i]),
+                    (unsigned long long)v[i].pid, mta_commas(a, sizeof a, v[i].peak_bytes));
+        }
+        if (over) {
+            fputc('\n', stderr);
+            rc = MTA_EXIT_LEAKS;
+        }
     }
     if (!rc && read_rc)
         rc = read_rc;

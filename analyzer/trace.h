@@ -67,6 +67,7 @@ struct mta_trace_info {
     char *own_memory;       /* "START-END\n" lines: the tracer's own mappings */
     char *foreign_allocator; /* the object whose malloc the program called, when
                                 not mtrace's: nothing was traced (NULL: ours) */
+    char *suppressions;     /* the program's __lsan_default_suppressions() */
     uint64_t file_bytes;    /* size of the input */
     uint64_t record_bytes;  /* bytes of records actually used */
     uint64_t chunks;

@@ -177,6 +177,7 @@ static int decode_next(struct reader *r, struct cursor *c)
                           : kind == MT_INFO_TUNABLES ? &r->info.tunables
                           : kind == MT_INFO_OWN_MEMORY ? &r->info.own_memory
                           : kind == MT_INFO_FOREIGN_ALLOCATOR ? &r->info.foreign_allocator
+                          : kind == MT_INFO_SUPPRESSIONS ? &r->info.suppressions
                                                               : NULL;
             if (slot && !*slot) {
                 *slot = dup_text(p, (size_t)len, kind == MT_INFO_CMDLINE);
@@ -747,6 +748,7 @@ static int read_binary(struct reader *r)
     free(r->info.tunables);
     free(r->info.own_memory);
     free(r->info.foreign_allocator);
+    free(r->info.suppressions);
     return rc;
 }
 

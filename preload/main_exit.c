@@ -8,12 +8,31 @@
  * is snapshotted by mt_finalize, in the last exit handler. */
 #include <dlfcn.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "shim.h"
 
 typedef int (*main_fn)(int, char **, char **);
 
 static main_fn program_main;
+
+/* The program's own LeakSanitizer suppressions: a program that defines
+ * __lsan_default_suppressions() gets them honoured by mtrace-report too.
+ * Only the program can produce the string, so it is called here (exit
+ * handlers run program code anyway) and what it returns is recorded as
+ * MT_INFO_SUPPRESSIONS; nothing is allocated (dlsym's own allocations pass
+ * through untraced inside the internal section). */
+#define MT_SUPPRESSIONS_MAX 65536
+static void record_lsan_suppressions(struct mt_thread *t)
+{
+    const char *(*fn)(void);
+    *(void **)&fn = dlsym(RTLD_DEFAULT, "__lsan_default_suppressions");
+    if (!fn)
+        return;
+    const char *s = fn();
+    if (s)
+        mt_record_info(t, MT_INFO_SUPPRESSIONS, s, strnlen(s, MT_SUPPRESSIONS_MAX));
+}
 static uint64_t snapshot_generation; /* the trace that has its exit snapshot */
 
 void mt_exit_snapshot(void)
@@ -30,6 +49,7 @@ void mt_exit_snapshot(void)
         return;
     struct mt_internal in;
     mt_internal_begin(&in);
+    record_lsan_suppressions(t);
     mt_record_info_filled(t, MT_INFO_OWN_MEMORY, MT_OS_OWN_LIST_MAX, mt_os_own_list);
     mt_write_maps(t, MT_MAPS_EXIT);
     mt_write_maps(t, MT_MAPS_SMAPS_EXIT);

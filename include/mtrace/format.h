@@ -175,10 +175,12 @@ enum mt_info {
     MT_INFO_OWN_MEMORY = 5, /* "START-END\n" lines, hex: the tracer's own anonymous
                               mappings (tables, thread states), written with
                               the exit snapshot */
-    MT_INFO_FOREIGN_ALLOCATOR = 8 /* path of the object whose malloc the program
+    MT_INFO_FOREIGN_ALLOCATOR = 8, /* path of the object whose malloc the program
                               calls, when it is not libmtrace.so's (another
                               allocator preloaded first, or the program's
                               own): allocations are not traced */
+    MT_INFO_SUPPRESSIONS = 9 /* what the program's __lsan_default_suppressions()
+                              returned (LeakSanitizer syntax), at exit */
 };
 
 /* MT_TAG_SCAN what.  The scan at exit writes its MT_TAG_SCAN_WORDS records,
