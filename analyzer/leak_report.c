@@ -82,7 +82,6 @@ void mta_report_leaks_text(FILE *out, const struct mta_model *m, struct mta_symb
                 "largest first\n", BOLD(o), RESET(o));
     }
     size_t shown = o->top && o->top < n ? o->top : n;
-    struct mta_frame frames[MT_MAX_DEPTH * 2];
     for (size_t i = 0; i < shown; i++) {
         const struct mta_site *s = &m->sites[order[i]];
         char a[32], b[32], c[32];
@@ -94,14 +93,7 @@ void mta_report_leaks_text(FILE *out, const struct mta_model *m, struct mta_symb
                     mta_commas(b, sizeof b, s->cls_blocks[MTA_LEAK_DEFINITE]),
                     mta_commas(c, sizeof c, s->cls_blocks[MTA_LEAK_INDIRECT]));
         fprintf(out, "  (%s allocated here in all)\n", mta_commas(a, sizeof a, s->allocs));
-        struct mta_stack_end end;
-        unsigned k = mta_stack_frames_end(sym, m, order[i], o, frames,
-                                          sizeof frames / sizeof frames[0], &end);
-        if (!k)
-            fprintf(out, "      (no stack recorded)\n");
-        for (unsigned j = 0; j < k; j++)
-            mta_print_frame(out, &frames[j], o);
-        mta_print_stack_end(out, &end, "      ");
+        mta_print_stack(out, sym, m, order[i], o);
     }
     if (shown < n)
         fprintf(out, "\n  ... and %zu more stacks (--top 0 lists all)\n", n - shown);

@@ -47,6 +47,8 @@ unsigned mta_stack_frames_end(struct mta_symbolizer *sym, const struct mta_model
 /* Text: the line after a stack's frames saying it was cut ("... 12 more
  * frames (--frames 0 shows all)", "(stack cut at MTRACE_DEPTH=64)"), if so. */
 void mta_print_stack_end(FILE *out, const struct mta_stack_end *end, const char *indent);
+void mta_print_stack(FILE *out, struct mta_symbolizer *sym, const struct mta_model *m,
+                     uint32_t stack, const struct mta_report_opts *o);
 /* Frames the reports never show (see mta_stack_frames). */
 int mta_frame_is_outside(const struct mta_frame *f);
 /* Site indexes with leaks, largest leaked bytes first; caller frees. */

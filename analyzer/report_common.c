@@ -205,6 +205,21 @@ unsigned mta_stack_frames(struct mta_symbolizer *sym, const struct mta_model *m,
     return mta_stack_frames_end(sym, m, stack, opts, out, max, NULL);
 }
 
+/* A listed stack's frames, one a line, and how it ends (cut, more frames). */
+void mta_print_stack(FILE *out, struct mta_symbolizer *sym, const struct mta_model *m,
+                     uint32_t stack, const struct mta_report_opts *o)
+{
+    struct mta_frame frames[MT_MAX_DEPTH * 2];
+    struct mta_stack_end end;
+    unsigned k = mta_stack_frames_end(sym, m, stack, o, frames,
+                                      sizeof frames / sizeof frames[0], &end);
+    if (!k)
+        fprintf(out, "      (no stack recorded)\n");
+    for (unsigned j = 0; j < k; j++)
+        mta_print_frame(out, &frames[j], o);
+    mta_print_stack_end(out, &end, "      ");
+}
+
 void mta_print_stack_end(FILE *out, const struct mta_stack_end *end, const char *indent)
 {
     if (end->more)

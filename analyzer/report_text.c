@@ -212,7 +212,6 @@ static void print_sites(FILE *out, const struct mta_model *m, struct mta_symboli
     else
         fprintf(out, "\n%sLeaks by call stack%s, largest first\n", BOLD(o), RESET(o));
     size_t shown = o->top && o->top < n ? o->top : n;
-    struct mta_frame frames[MT_MAX_DEPTH * 2];
     for (size_t i = 0; i < shown; i++) {
         const struct mta_site *s = &m->sites[order[i]];
         uint64_t bytes = unknown ? s->unknown_bytes : s->leak_bytes;
@@ -222,14 +221,7 @@ static void print_sites(FILE *out, const struct mta_model *m, struct mta_symboli
                 mta_commas(a, sizeof a, bytes), mta_commas(b, sizeof b, blocks),
                 blocks == 1 ? "" : "s", unknown ? "" : RESET(o));
         fprintf(out, "  (%s allocated here in all)\n", mta_commas(a, sizeof a, s->allocs));
-        struct mta_stack_end end;
-        unsigned k = mta_stack_frames_end(sym, m, order[i], o, frames,
-                                          sizeof frames / sizeof frames[0], &end);
-        if (!k)
-            fprintf(out, "      (no stack recorded)\n");
-        for (unsigned j = 0; j < k; j++)
-            mta_print_frame(out, &frames[j], o);
-        mta_print_stack_end(out, &end, "      ");
+        mta_print_stack(out, sym, m, order[i], o);
     }
     if (shown < n)
         fprintf(out, "\n  ... and %zu more stacks (--top 0 lists all)\n", n - shown);
