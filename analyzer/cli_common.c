@@ -3,7 +3,11 @@
 
 #include <ctype.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 #include <strings.h>
+
+#include "leak_reach.h"
 
 int mta_parse_size(const char *s, long long *out)
 {
@@ -65,4 +69,37 @@ const char *mta_mode_option(enum mta_report_mode mode)
     case MTA_MODE_EXPORT: return "--export-json";
     default: return "the text report";
     }
+}
+
+int mta_parse_leak_kinds(const char *s, unsigned *kinds, const char **bad)
+{
+    static char word[64];
+    static const struct { const char *name; unsigned bits; } names[] = {
+        {"definite", 1u << MTA_LEAK_DEFINITE},
+        {"indirect", 1u << MTA_LEAK_INDIRECT},
+        {"possible", 1u << MTA_LEAK_POSSIBLE},
+        {"reachable", 1u << MTA_LEAK_REACHABLE},
+        {"all", (1u << MTA_LEAK_DEFINITE) | (1u << MTA_LEAK_INDIRECT) |
+                (1u << MTA_LEAK_POSSIBLE) | (1u << MTA_LEAK_REACHABLE)},
+    };
+    unsigned out = 0;
+    const char *p = s;
+    for (;;) {
+        size_t n = strcspn(p, ",");
+        unsigned bits = 0;
+        for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
+            if (strlen(names[k].name) == n && !strncmp(p, names[k].name, n))
+                bits = names[k].bits;
+        if (!bits) {
+            snprintf(word, sizeof word, "%.*s", (int)(n < 60 ? n : 60), p);
+            *bad = n ? word : s;
+            return -1;
+        }
+        out |= bits;
+        if (!p[n])
+            break;
+        p += n + 1;
+    }
+    *kinds = out;
+    return 0;
 }

@@ -7,6 +7,11 @@
  * after the suffix, case-insensitive).  0 on success, -1 if not a size. */
 int mta_parse_size(const char *s, long long *out);
 
+/* "definite,indirect,possible,reachable" or "all": a bit per MTA_LEAK_*
+ * class in *kinds.  0 on success; -1 with *bad the offending word (or the
+ * whole value when it names no kind), which stays valid until the next call. */
+int mta_parse_leak_kinds(const char *s, unsigned *kinds, const char **bad);
+
 /* The reports, one of which a command line picks. */
 enum mta_report_mode { MTA_MODE_TEXT, MTA_MODE_JSON, MTA_MODE_SOURCES, MTA_MODE_MAPS,
                        MTA_MODE_EXPORT };

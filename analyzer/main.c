@@ -176,26 +176,10 @@ int main(int argc, char **argv)
             break;
         case OPT_PRINT_SUPP: supp.print = 1; break;
         case OPT_KINDS: {
-            char buf[256];
-            snprintf(buf, sizeof buf, "%s", optarg);
-            opts.leak_kinds = 0;
-            for (char *save = NULL, *k = strtok_r(buf, ",", &save); k;
-                 k = strtok_r(NULL, ",", &save)) {
-                if (!strcmp(k, "definite")) opts.leak_kinds |= 1u << MTA_LEAK_DEFINITE;
-                else if (!strcmp(k, "indirect")) opts.leak_kinds |= 1u << MTA_LEAK_INDIRECT;
-                else if (!strcmp(k, "possible")) opts.leak_kinds |= 1u << MTA_LEAK_POSSIBLE;
-                else if (!strcmp(k, "reachable")) opts.leak_kinds |= 1u << MTA_LEAK_REACHABLE;
-                else if (!strcmp(k, "all"))
-                    opts.leak_kinds |= (1u << MTA_LEAK_DEFINITE) | (1u << MTA_LEAK_INDIRECT) |
-                                       (1u << MTA_LEAK_POSSIBLE) | (1u << MTA_LEAK_REACHABLE);
-                else {
-                    fprintf(stderr, "mtrace-report: --leak-kinds wants definite, indirect, "
-                            "possible, reachable or all, comma-separated, not '%s'\n", k);
-                    return MTA_EXIT_USAGE;
-                }
-            }
-            if (!opts.leak_kinds) {
-                fprintf(stderr, "mtrace-report: --leak-kinds wants at least one kind\n");
+            const char *bad_kind = NULL;
+            if (mta_parse_leak_kinds(optarg, &opts.leak_kinds, &bad_kind)) {
+                fprintf(stderr, "mtrace-report: --leak-kinds wants definite, indirect, "
+                        "possible, reachable or all, comma-separated, not '%s'\n", bad_kind);
                 return MTA_EXIT_USAGE;
             }
             break;

@@ -192,9 +192,12 @@ static int parse(int argc, char **argv, struct run_opts *o, int *prog)
             continue;
         }
         if (is_opt(a, "--leak-kinds")) {
-            if (!(v = value(argc, argv, &i, "--leak-kinds")) || strlen(v) > 100)
-                return bad("--leak-kinds wants definite,indirect,possible,reachable or all%s%s",
-                           "", "");
+            unsigned kinds;
+            const char *bad_kind = "";
+            if (!(v = value(argc, argv, &i, "--leak-kinds")) || strlen(v) > 100 ||
+                mta_parse_leak_kinds(v, &kinds, &bad_kind))
+                return bad("--leak-kinds wants definite, indirect, possible, reachable or all, "
+                           "comma-separated, not '%s'%s", v ? bad_kind : "", "");
             static char kinds_arg[128];
             snprintf(kinds_arg, sizeof kinds_arg, "--leak-kinds=%s", v);
             o->report_args[o->nreport++] = kinds_arg;

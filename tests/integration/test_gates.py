@@ -64,6 +64,16 @@ class LeakKinds(unittest.TestCase):
             self.assertEqual(r.returncode, 1)
             self.assertIn("--leak-kinds wants", r.stderr)
 
+    def test_kinds_checked_before_the_program_runs(self):
+        # a bad kind is refused before the program starts: it leaves no file
+        with mtt.Workdir() as d:
+            for kinds in ("definite,lost", "", "all,"):
+                r = run(d, "x", "--leak-kinds=" + kinds, "--", "/usr/bin/touch", "ran")
+                self.assertEqual(r.returncode, 1, r.stderr)
+                self.assertIn("--leak-kinds wants", r.stderr)
+                self.assertFalse(os.path.exists(os.path.join(d, "ran")), kinds)
+                self.assertFalse(os.path.exists(os.path.join(d, "x")), kinds)
+
 
 if __name__ == "__main__":
     mtt.main()
