@@ -16,7 +16,7 @@ static const char *inconclusive_why(const struct mta_model *m)
         return "flight-recorder mode (MTRACE_RING) does not scan at exit";
     switch (in->end_state) {
     case MT_END_EXIT: break;
-    case MT_END_EXEC: return "the process was replaced by exec(); its memory was not scanned";
+    case MT_END_EXEC: return NULL; /* nothing lost: exec released the image (mta_leaks_finish) */
     case MT_END_ABORT: return "the process ended by abort(): no scan at exit";
     case MT_END_UNDERSCORE_EXIT: return "the process ended by _exit(): no scan at exit";
     case MT_END_SIGNAL: return "the process was killed by a signal: no scan at exit";
@@ -38,11 +38,14 @@ static const char *inconclusive_why(const struct mta_model *m)
 void mta_leaks_finish(struct mta_model *m)
 {
     m->leak_inconclusive = m->fate_unknown ? mta_incomplete_reason(m) : inconclusive_why(m);
+    /* An image replaced by exec() lost nothing: the exec released all its
+     * memory.  Its unfreed blocks stay unclassified and are never "lost". */
+    int released = m->info.end_state == MT_END_EXEC;
     for (size_t i = 0; i < m->live.cap; i++) {
         const struct mta_block *b = &m->live.slots[i];
         if (!b->ptr)
             continue;
-        unsigned cls = m->leak_inconclusive ? MTA_LEAK_UNSCANNED : mta_reach_class(&m->reach, b);
+        unsigned cls = m->leak_inconclusive || released ? MTA_LEAK_UNSCANNED : mta_reach_class(&m->reach, b);
         struct mta_site *s = b->stack < m->sites_cap ? &m->sites[b->stack] : NULL;
         m->unfreed_blocks++;
         mta_total_add(m, &m->unfreed_bytes, b->size);
@@ -61,6 +64,8 @@ void mta_leaks_finish(struct mta_model *m)
             }
             continue;
         }
+        if (released)
+            continue;
         if (!m->leak_inconclusive && cls != MTA_LEAK_DEFINITE && cls != MTA_LEAK_INDIRECT)
             continue;
         m->leaked_blocks++;

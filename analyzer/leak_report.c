@@ -18,10 +18,18 @@ void mta_report_leak_summary_text(FILE *out, const struct mta_model *m,
                                   const struct mta_report_opts *o)
 {
     char a[32], b[32];
-    fprintf(out, "  unfreed       %14s bytes in %s blocks at exit\n",
-            mta_commas(a, sizeof a, m->unfreed_bytes), mta_commas(b, sizeof b, m->unfreed_blocks));
+    int released = m->info.end_state == MT_END_EXEC;
+    fprintf(out, "  unfreed       %14s bytes in %s blocks at %s\n",
+            mta_commas(a, sizeof a, m->unfreed_bytes), mta_commas(b, sizeof b, m->unfreed_blocks),
+            released ? "exec()" : "exit");
     if (m->fate_unknown)
         return; /* the "unknown" line says it (report_text.c) */
+    if (released) {
+        if (m->unfreed_blocks)
+            fprintf(out, "    released by exec(): not leaks (the exec replaced this image "
+                    "and its memory)\n");
+        return;
+    }
     if (m->leak_inconclusive) {
         if (m->unfreed_blocks)
             fprintf(out, "  %sleak check inconclusive%s: %s; the unfreed blocks are listed "
@@ -67,6 +75,10 @@ void mta_report_leaks_text(FILE *out, const struct mta_model *m, struct mta_symb
         fprintf(out, "\n%sNo leaks known%s: %s, so blocks still live at the end are "
                 "unknown, not leaks, and leaks after that point cannot be seen.\n",
                 BOLD(o), RESET(o), mta_incomplete_reason(m));
+    } else if (!n && m->info.end_state == MT_END_EXEC) {
+        fprintf(out, "\n%sNo leaks%s: this image was replaced by exec(), which released the "
+                "memory it held; the new image's trace has its own verdict.\n", BOLD(o),
+                RESET(o));
     } else if (!n) {
         if (!m->unfreed_blocks)
             fprintf(out, "\n%sNo leaks%s: every block allocated during the trace was freed.\n",
@@ -130,8 +142,9 @@ json_t *mta_leak_check_json(const struct mta_model *m, struct mta_symbolizer *sy
             "blocks", (json_int_t)m->cls_blocks[c], "bytes", (json_int_t)m->cls_bytes[c],
             "call_stacks", (json_int_t)n, "stacks", stacks));
     }
-    return json_pack("{s:b,s:o,s:I,s:I,s:o,s:{s:I,s:I,s:I,s:I,s:I,s:I}}",
+    return json_pack("{s:b,s:b,s:o,s:I,s:I,s:o,s:{s:I,s:I,s:I,s:I,s:I,s:I}}",
         "conclusive", m->leak_inconclusive == NULL,
+        "released_by_exec", m->info.end_state == MT_END_EXEC,
         "inconclusive_reason", m->leak_inconclusive ? json_string(m->leak_inconclusive)
                                                     : json_null(),
         "unfreed_blocks", (json_int_t)m->unfreed_blocks,

@@ -252,8 +252,8 @@ static int load_proc(struct proc *p, const struct mta_report_opts *o)
     p->peak_bytes = m.peak_bytes;
     p->gate_bytes = mta_gate_bytes(&m, o);
     int exec = in->end_state == MT_END_EXEC;
-    p->exec_bytes = exec ? m.leaked_bytes : 0;
-    p->exec_blocks = exec ? m.leaked_blocks : 0;
+    p->exec_bytes = exec ? m.unfreed_bytes : 0;
+    p->exec_blocks = exec ? m.unfreed_blocks : 0;
     p->leaked_bytes = exec ? 0 : m.leaked_bytes;
     p->leaked_blocks = exec ? 0 : m.leaked_blocks;
     const char *why = exec ? NULL
