@@ -369,6 +369,29 @@ static int cmp_start(const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* A writer killed while it copied a full chunk to the end of the file
+ * (writer.c, spill) leaves the chunk twice under one seq: the copy and the
+ * original, one of them possibly already emptied.  Keeps the one holding
+ * more records.  refs are sorted by cmp_start, so twins are neighbours. */
+static size_t drop_spilled_twins(struct reader *r, struct chunk_ref *refs, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (k && refs[i].used && refs[k - 1].seq == refs[i].seq &&
+            refs[k - 1].tid == refs[i].tid && refs[k - 1].ticks0 == refs[i].ticks0) {
+            if (refs[i].used > refs[k - 1].used) {
+                r->info.record_bytes -= refs[k - 1].used;
+                refs[k - 1] = refs[i];
+            } else {
+                r->info.record_bytes -= refs[i].used;
+            }
+            continue;
+        }
+        refs[k++] = refs[i];
+    }
+    return k;
+}
+
 static int add_ref(struct chunk_ref **refs, size_t *n, size_t *cap, struct chunk_ref ref)
 {
     if (*n == *cap) {
@@ -419,6 +442,7 @@ static int scan_ring(struct reader *r, struct chunk_ref **out, size_t *count)
     }
     if (n)
         qsort(refs, n, sizeof *refs, cmp_start);
+    n = drop_spilled_twins(r, refs, n);
     *out = refs;
     *count = n;
     r->info.chunks = n;
@@ -492,6 +516,7 @@ static int scan_chunks(struct reader *r, struct chunk_ref **out, size_t *count)
         off += ch->size;
     }
     qsort(refs, n, sizeof *refs, cmp_start);
+    n = drop_spilled_twins(r, refs, n);
     *out = refs;
     *count = n;
     r->info.chunks = n;

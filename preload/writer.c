@@ -11,6 +11,7 @@
  * chunk slots instead; everything else (records, cursors, commits) is the
  * same code. */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -18,6 +19,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #ifndef MADV_POPULATE_WRITE
@@ -556,6 +558,121 @@ int mt_writer_stop(uint32_t reason, int err)
 
 #define FIRST_CHUNK 4096u
 
+/* Takes [*off, *off + size) at the end of the file, mapped and with its disk
+ * blocks.  -1 if the trace cannot grow (recording has then stopped). */
+static int take_file_end(uint64_t size, uint64_t *offp)
+{
+    struct mt_file_header *h = mt_header;
+    uint64_t off = __atomic_load_n(&h->data_end, __ATOMIC_RELAXED);
+    for (;;) {
+        if (off + size > w.reserved) {
+            grow_failed(0);
+            return -1;
+        }
+        if (ensure_mapped(off + size)) {
+            grow_failed(errno);
+            return -1;
+        }
+        /* data_end only moves forward, over chunks that are mapped */
+        if (__atomic_compare_exchange_n(&h->data_end, &off, off + size, 1, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_RELAXED))
+            break;
+    }
+    *offp = off;
+    return 0;
+}
+
+/* pwrite of all of [buf, buf + len) at off; 0 or an errno. */
+static int write_all(const void *buf, size_t len, uint64_t off)
+{
+    const uint8_t *p = buf;
+    while (len) {
+        long r = mt_raw_syscall(SYS_pwrite64, w.fd, (long)p, (long)len, (long)off, 0, 0);
+        if (r == -EINTR)
+            continue;
+        if (r <= 0)
+            return r < 0 ? (int)-r : EIO;
+        p += r;
+        len -= (size_t)r;
+        off += (uint64_t)r;
+    }
+    return 0;
+}
+
+/* The header and the records of a chunk in one pwritev (a short write
+ * finishes with pwrite); 0 or an errno. */
+static int write_chunk(const struct mt_chunk_header *h, const void *data, size_t len,
+                       uint64_t off)
+{
+    struct iovec iov[2] = {{(void *)h, sizeof *h}, {(void *)data, len}};
+    long r;
+    do
+        r = mt_raw_syscall(SYS_pwritev, w.fd, (long)iov, 2, (long)off, 0, 0);
+    while (r == -EINTR);
+    if (r < 0)
+        return (int)-r;
+    if ((size_t)r < sizeof *h) {
+        int err = write_all((const uint8_t *)h + r, sizeof *h - (size_t)r, off + (uint64_t)r);
+        return err ? err : write_all(data, len, off + sizeof *h);
+    }
+    size_t done = (size_t)r - sizeof *h;
+    return done < len ? write_all((const uint8_t *)data + done, len - done,
+                                  off + sizeof *h + done) : 0;
+}
+
+/* A full chunk of the largest size is not left behind: its records are
+ * copied to the end of the file with pwrite and the cursor starts over in
+ * the same pages.  Fresh pages of a shared mapping cost the program's thread
+ * a page fault and zeroing each (and unmapping them later a TLB flush); the
+ * copy costs the kernel one memcpy into the page cache, and the cursor's
+ * pages stay hot.  Nothing is lost at any moment: the copy is written with
+ * used = 0 first and then given its length, and the cursor's chunk keeps its
+ * records until the copy is complete.  Killed in between, the trace holds
+ * the chunk twice under the same seq; the reader keeps one (trace_reader.c).
+ * 0 on success, -1 if the trace stopped (c is then released). */
+static int spill(struct mt_cursor *c, uint64_t ticks)
+{
+    struct mt_chunk_header *ch = c->chunk;
+    struct mt_chunk_header copy = *ch;
+    uint32_t used = __atomic_load_n(&ch->used, __ATOMIC_RELAXED);
+    /* whole pages, as every chunk claimed at the end of the file (a reader
+     * skips a claimed page that was never written) */
+    uint64_t size = (sizeof copy + used + 4095) & ~(uint64_t)4095, off;
+    if (take_file_end(size, &off))
+        return -1;
+    copy.size = (uint32_t)size;
+    copy.used = 0;
+    int err = 0;
+    struct mt_internal in;
+    mt_internal_begin(&in);
+    if (mt_fd_lock() == 0) {
+        /* only the trace's descriptor: fd_still_ours also checks the
+         * others, which the growing path does often enough */
+        if (!mt_fd_intact(w.fd)) {
+            fd_still_ours(); /* stops recording, says why */
+            err = EBADF;
+        } else if (!(err = write_chunk(&copy, ch + 1, used, off))) {
+            err = write_all(&used, sizeof used, off + offsetof(struct mt_chunk_header, used));
+        }
+        mt_fd_unlock();
+    } else {
+        err = EDEADLK;
+    }
+    mt_internal_end(&in);
+    if (err) {
+        if (err != EBADF)
+            grow_failed(err); /* the records stay in the cursor's chunk */
+        return -1;
+    }
+    /* Start over: empty first (a reader then sees the copy only), then the
+     * new identity. */
+    __atomic_store_n(&ch->used, 0, __ATOMIC_RELEASE);
+    ch->seq = __atomic_fetch_add(&mt_header->chunk_seq, 1, __ATOMIC_RELAXED);
+    ch->ticks0 = ticks;
+    cursor_point(c, ch, ticks);
+    return 0;
+}
+
 uint8_t *mt_cursor_claim(struct mt_thread *t, struct mt_cursor *c, size_t need,
                          uint64_t ticks)
 {
@@ -565,6 +682,12 @@ uint8_t *mt_cursor_claim(struct mt_thread *t, struct mt_cursor *c, size_t need,
     /* A cursor's chunks grow from one page to MTRACE_CHUNK: a short thread
      * or a fork child that records little does not leave a large tail. */
     uint64_t prev = c->chunk && in_file(c->chunk) ? c->chunk->size : 0;
+    if (!w.ring && prev && prev == mt_opt.chunk_bytes &&
+        need + sizeof(struct mt_chunk_header) <= prev &&
+        !__atomic_load_n(&w.full, __ATOMIC_RELAXED) && c->chunk->tid == t->tid) {
+        if (spill(c, ticks) == 0)
+            return c->pos;
+    }
     mt_cursor_release(c);
     if (__atomic_load_n(&w.full, __ATOMIC_RELAXED))
         return NULL;
@@ -591,21 +714,9 @@ uint8_t *mt_cursor_claim(struct mt_thread *t, struct mt_cursor *c, size_t need,
         size = want;
     if (size > UINT32_MAX)
         return NULL;
-    uint64_t off = __atomic_load_n(&h->data_end, __ATOMIC_RELAXED);
-    for (;;) {
-        if (off + size > w.reserved) {
-            grow_failed(0);
-            return NULL;
-        }
-        if (ensure_mapped(off + size)) {
-            grow_failed(errno);
-            return NULL;
-        }
-        /* data_end only moves forward, over chunks that are mapped */
-        if (__atomic_compare_exchange_n(&h->data_end, &off, off + size, 1, __ATOMIC_ACQ_REL,
-                                        __ATOMIC_RELAXED))
-            break;
-    }
+    uint64_t off;
+    if (take_file_end(size, &off))
+        return NULL;
     uint64_t seq = __atomic_fetch_add(&h->chunk_seq, 1, __ATOMIC_RELAXED);
     if (mt_chunk_start(t, c, off, size, seq, ticks)) {
         grow_failed(errno);

@@ -251,3 +251,32 @@ Test(trace_reader, stack_cut_at_the_depth_limit)
     cr_assert_eq(read_trace(&tb, 0, &s, &err), 0, "%s", err.msg);
     cr_assert_eq(s.nstacks, 2);
 }
+
+/* A writer killed while it copied a full chunk to the end of the file
+ * (writer.c, spill) leaves the same chunk twice: the copy, and the
+ * original, perhaps already emptied.  Each event is read once. */
+Test(trace_reader, spilled_chunk_twins_are_read_once)
+{
+    for (int emptied = 0; emptied < 2; emptied++) {
+        tb_init(&tb);
+        tb_chunk(&tb, 5, 3, 1000); /* the original */
+        tb_alloc(&tb, 1001, MT_KIND_MALLOC, 0x1000, 8, MT_SRC_BRK, 0);
+        tb_free(&tb, 1002, 0x1000);
+        tb_chunk(&tb, 5, 3, 1000); /* its copy */
+        tb_alloc(&tb, 1001, MT_KIND_MALLOC, 0x1000, 8, MT_SRC_BRK, 0);
+        tb_free(&tb, 1002, 0x1000);
+        tb_chunk(&tb, 5, 4, 1003); /* what came after */
+        tb_alloc(&tb, 1004, MT_KIND_MALLOC, 0x2000, 16, MT_SRC_BRK, 0);
+        tb_close_chunk(&tb);
+        if (emptied) /* the original was emptied before the kill */
+            ((struct mt_chunk_header *)(tb.buf + MT_HEADER_SIZE))->used = 0;
+        struct seen s;
+        struct mta_error err;
+        cr_assert_eq(read_trace(&tb, 0, &s, &err), 0, "%s", err.msg);
+        cr_assert_eq(s.n, 3, "emptied %d: %d events", emptied, s.n);
+        cr_assert_eq(s.ev[0].type, MTA_EV_ALLOC);
+        cr_assert_eq(s.ev[1].type, MTA_EV_FREE);
+        cr_assert_eq(s.ev[2].ptr, 0x2000ull);
+        cr_assert_eq(s.info.chunks, 2);
+    }
+}
