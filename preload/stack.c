@@ -33,7 +33,8 @@ struct recent {
     uintptr_t ip0, sp0;  /* the first frame */
     uint32_t id;         /* 0: empty */
     uint32_t n;
-    uint32_t cut;        /* the stack was cut at the depth limit */
+    uint16_t cut;        /* the stack was cut at the depth limit */
+    uint16_t lru;        /* even entry of a set: the way hit last (0 or 1) */
     uint64_t seq;        /* ring mode: as slot.seq */
     uintptr_t ip[RECENT_FRAMES];
     uintptr_t sp[RECENT_FRAMES];
@@ -195,10 +196,14 @@ static uint32_t intern(struct mt_thread *t, const uintptr_t *f, unsigned n, int 
     return id;
 }
 
-static inline struct recent *recent_slot(struct mt_intern *in, uintptr_t ip, uintptr_t sp)
+/* Two ways per set: call sites a few bytes apart that hash to one set (16
+ * malloc calls of one function, say) no longer evict each other on every
+ * call, so the hit rate does not depend on code layout.  The even entry's
+ * `lru` says which way was hit last; a new stack replaces the other. */
+static inline struct recent *recent_set(struct mt_intern *in, uintptr_t ip, uintptr_t sp)
 {
-    size_t h = (size_t)(((ip ^ (sp << 9)) * 0x9e3779b97f4a7c15ull) >> 56);
-    return &in->recent[h & (RECENT_SLOTS - 1)];
+    size_t h = (size_t)(((ip ^ (sp << 9)) * 0x9e3779b97f4a7c15ull) >> 57);
+    return &in->recent[(h * 2) & (RECENT_SLOTS - 1)];
 }
 
 /* Is the stack at (ip0, sp0) the one this entry recorded? */
@@ -227,11 +232,16 @@ uint32_t mt_stack_here(struct mt_thread *t)
     struct mt_intern *in = c->intern;
     struct recent *r = NULL;
     if (MT_LIKELY(in && in->recent)) {
-        r = recent_slot(in, start.ip, start.sp);
-        if (recent_matches(r, start.ip, start.sp)) {
-            if (MT_UNLIKELY(mt_w.ring))
-                ring_place(t, r->id, r->ip, r->n, (int)r->cut, &r->seq);
-            return r->id;
+        struct recent *set = recent_set(in, start.ip, start.sp);
+        for (unsigned way = 0; way < 2; way++) {
+            r = set + way;
+            if (recent_matches(r, start.ip, start.sp)) {
+                if (set->lru != way)
+                    set->lru = (uint16_t)way;
+                if (MT_UNLIKELY(mt_w.ring))
+                    ring_place(t, r->id, r->ip, r->n, (int)r->cut, &r->seq);
+                return r->id;
+            }
         }
     }
     int cut;
@@ -244,12 +254,15 @@ uint32_t mt_stack_here(struct mt_thread *t)
         if (!in->recent)
             in->recent = mt_os_alloc(RECENT_SLOTS * sizeof(struct recent));
         if (in->recent) {
-            r = recent_slot(in, start.ip, start.sp);
+            struct recent *set = recent_set(in, start.ip, start.sp);
+            unsigned way = !set[0].id ? 0 : !set[1].id ? 1 : 1u - set->lru;
+            set->lru = (uint16_t)way;
+            r = set + way;
             r->id = 0; /* invalid while being rewritten (signal handlers) */
             r->ip0 = start.ip;
             r->sp0 = start.sp;
             r->n = n;
-            r->cut = (uint32_t)cut;
+            r->cut = (uint16_t)cut;
             /* intern() left the stack in the current chunk (ring mode) */
             r->seq = mt_w.ring && c->chunk ? c->chunk->seq + 1 : 0;
             memcpy(r->ip, frames, n * sizeof *frames);
