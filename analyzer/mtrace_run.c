@@ -3,8 +3,9 @@
  * Runs PROGRAM with libmtrace.so preloaded, keeps the traces of the whole
  * run (fork children, exec'd images) together in one run directory, then
  * runs mtrace-report on them.  Every option is checked before the program
- * starts.  Finds libmtrace.so next to itself: ../lib/libmtrace.so when
- * installed, ../preload/libmtrace.so in the build tree, or MTRACE_LIB. */
+ * starts.  Finds libmtrace.so next to itself: MTRACE_LIBDIR_FROM_BINDIR
+ * (the installed layout, relative, so an install can be moved),
+ * ../preload/libmtrace.so in the build tree, or MTRACE_LIB. */
 #include <dirent.h>
 #include <elf.h>
 #include <errno.h>
@@ -27,6 +28,9 @@
 #ifndef MTRACE_VERSION
 #define MTRACE_VERSION "0"
 #endif
+#ifndef MTRACE_LIBDIR_FROM_BINDIR
+#define MTRACE_LIBDIR_FROM_BINDIR "../lib"
+#endif
 
 /* Exit statuses of mtrace-run itself (README.md "Exit status"). */
 enum {
@@ -48,6 +52,8 @@ static void usage(FILE *out)
         "options:\n"
         "  --run-dir DIR     put the traces in DIR (created; must hold no traces yet)\n"
         "                    default: mtrace-run.PROGRAM.PID in the current directory\n"
+        "  --clean-run-dir   with --run-dir: first delete the traces an earlier run left\n"
+        "                    in DIR (a fixed directory reused by CTest or CI)\n"
         "  -o NAME           trace file names (MTRACE_OUT syntax, %%p = pid, %%e = program\n"
         "                    name; default %%e.%%p.trace), inside the run directory\n"
         "  --output FILE     write the report to FILE, not standard output (the\n"
@@ -89,7 +95,8 @@ static int find_lib(char *out, size_t cap)
     }
     char dir[PATH_MAX];
     self_dir(dir, sizeof dir);
-    const char *tries[] = {"%s/../lib/libmtrace.so", "%s/../preload/libmtrace.so",
+    const char *tries[] = {"%s/" MTRACE_LIBDIR_FROM_BINDIR "/libmtrace.so",
+                           "%s/../lib/libmtrace.so", "%s/../preload/libmtrace.so",
                            "%s/../lib/x86_64-linux-gnu/libmtrace.so"};
     for (size_t i = 0; i < sizeof tries / sizeof tries[0]; i++) {
         snprintf(out, cap, tries[i], dir);
@@ -103,7 +110,7 @@ static int find_lib(char *out, size_t cap)
 
 struct run_opts {
     const char *name_pattern, *run_dir, *output;
-    int report;
+    int report, clean_run_dir;
     const char *report_args[64];
     int nreport;
     enum mta_report_mode mode;
@@ -158,6 +165,10 @@ static int parse(int argc, char **argv, struct run_opts *o, int *prog)
         }
         if (!strcmp(a, "--no-report")) {
             o->report = 0;
+            continue;
+        }
+        if (!strcmp(a, "--clean-run-dir")) {
+            o->clean_run_dir = 1;
             continue;
         }
         if (!strcmp(a, "-o") || is_opt(a, "--run-dir") || is_opt(a, "--output")) {
@@ -266,6 +277,8 @@ static int parse(int argc, char **argv, struct run_opts *o, int *prog)
     if (!o->report && (o->nreport || o->output))
         return bad("--no-report: there is no report for %s to apply to%s",
                    o->output ? "--output" : o->report_args[0], "");
+    if (o->clean_run_dir && !o->run_dir)
+        return bad("--clean-run-dir cleans the directory given with --run-dir%s%s", "", "");
     if (i >= argc)
         return bad("no program to run: mtrace-run [options] -- PROGRAM [ARGS...]%s%s", "", "");
     *prog = i;
@@ -353,16 +366,30 @@ static int check_program(const char *prog, char *resolved, size_t cap)
 
 /* ---- the run directory ---- */
 
-static int holds_traces(const char *dir)
+/* 1 if dir holds a trace.  With clean, deletes them first (regular files
+ * only, never through a symlink) and says how many went: 1 then means one
+ * could not be deleted. */
+static int holds_traces(const char *dir, int clean)
 {
     DIR *d = opendir(dir);
     if (!d)
         return 0;
     struct dirent *e;
-    int found = 0;
-    while (!found && (e = readdir(d)))
-        found = strstr(e->d_name, ".trace") != NULL;
+    int found = 0, removed = 0;
+    while (!found && (e = readdir(d))) {
+        if (!strstr(e->d_name, ".trace"))
+            continue;
+        struct stat st;
+        if (clean && fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            S_ISREG(st.st_mode) && unlinkat(dirfd(d), e->d_name, 0) == 0)
+            removed++;
+        else
+            found = 1;
+    }
     closedir(d);
+    if (removed)
+        fprintf(stderr, "mtrace-run: --clean-run-dir: deleted %d trace%s of an earlier run "
+                "in %s\n", removed, removed == 1 ? "" : "s", dir);
     return found;
 }
 
@@ -381,9 +408,10 @@ static int make_run_dir(const struct run_opts *o, const char *prog, char *abs, s
             fprintf(stderr, "mtrace-run: --run-dir %s: not a directory\n", dir);
             return RUN_USAGE;
         }
-        if (holds_traces(dir)) {
+        if (holds_traces(dir, o->clean_run_dir)) {
             fprintf(stderr, "mtrace-run: the run directory %s already holds traces; give an "
-                    "empty or new directory (a run's report covers every trace in it)\n", dir);
+                    "empty or new directory (a run's report covers every trace in it)%s\n", dir,
+                    o->clean_run_dir ? ", and one could not be deleted" : ", or --clean-run-dir");
             return RUN_USAGE;
         }
     } else {
@@ -533,7 +561,7 @@ static int wait_status(pid_t pid)
 
 int main(int argc, char **argv)
 {
-    struct run_opts o = {NULL, NULL, NULL, 1, {NULL}, 0, MTA_MODE_TEXT, 0};
+    struct run_opts o = {NULL, NULL, NULL, 1, 0, {NULL}, 0, MTA_MODE_TEXT, 0};
     int prog = 0;
     int rc = parse(argc, argv, &o, &prog);
     if (rc)
