@@ -110,3 +110,11 @@ int mta_live_copy(struct mta_live *dst, const struct mta_live *src)
     dst->count = src->count;
     return 0;
 }
+
+int mta_live_has(const struct mta_live *l, uint64_t ptr)
+{
+    for (size_t j = slot_of(ptr, l->cap); l->slots[j].ptr; j = (j + 1) & (l->cap - 1))
+        if (l->slots[j].ptr == ptr)
+            return 1;
+    return 0;
+}

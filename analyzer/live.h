@@ -31,6 +31,8 @@ int mta_live_put(struct mta_live *l, const struct mta_block *b, struct mta_block
 void mta_live_prefetch(const struct mta_live *l, uint64_t ptr);
 /* Removes the block at ptr into *out; returns 0 if it was not live. */
 int mta_live_take(struct mta_live *l, uint64_t ptr, struct mta_block *out);
+/* Is a block live at ptr? */
+int mta_live_has(const struct mta_live *l, uint64_t ptr);
 /* A copy of src into dst (dst is overwritten, not freed); returns 0. */
 int mta_live_copy(struct mta_live *dst, const struct mta_live *src);
 

@@ -24,6 +24,7 @@ void mta_model_free(struct mta_model *m)
 {
     mta_stacks_free(&m->stacks);
     mta_live_free(&m->live);
+    mta_park_free(&m->park);
     free(m->sites);
     for (size_t i = 0; i < m->n_modules; i++)
         free(m->modules[i].path);
@@ -104,19 +105,24 @@ static void take_info(struct mta_model *m, const struct mta_trace_info *in)
 
 /* Called with the header's facts, and again as info records add to them
  * (the tunables arrive before the first event). */
+static void park_flush(struct mta_model *m, uint64_t before);
+
 static void on_info(void *ctx, const struct mta_trace_info *in)
 {
     struct mta_model *m = ctx;
     if (!m->have_info) {
         m->have_info = 1;
         m->brk_initial = m->brk_final = m->brk_max = in->initial_brk;
+        m->coarse_order = (in->flags & MT_HDR_COARSE_TICKS) != 0;
     }
     take_info(m, in);
 }
 
 static void on_done(void *ctx, const struct mta_trace_info *in)
 {
-    take_info(ctx, in);
+    struct mta_model *m = ctx;
+    park_flush(m, UINT64_MAX);
+    take_info(m, in);
 }
 
 static void on_stack(void *ctx, uint64_t id, const uint64_t *frames, unsigned n)
@@ -173,7 +179,7 @@ void mta_total_sub(struct mta_model *m, uint64_t *total, uint64_t v)
     }
 }
 
-static void add_live(struct mta_model *m, const struct mta_event *ev, uint32_t stack)
+static void add_live_now(struct mta_model *m, const struct mta_event *ev, uint32_t stack)
 {
     if (!ev->ptr) {
         /* 0 marks an empty slot of the live table; no allocator returns it */
@@ -253,20 +259,25 @@ int mta_model_could_be_heap(struct mta_model *m, uint64_t p)
     return 0;
 }
 
-static int drop_live(struct mta_model *m, uint64_t ptr, uint64_t ns, uint32_t tid,
+/* A free of an address that is not live. */
+static void unmatched_free(struct mta_model *m, uint64_t ptr)
+{
+    if (mta_model_could_be_heap(m, ptr)) {
+        m->untracked_frees++;
+    } else {
+        if (m->invalid_frees < MTA_INVALID_FREES_KEPT)
+            m->invalid_free_ptrs[m->invalid_frees] = ptr;
+        m->invalid_frees++;
+    }
+}
+
+/* Frees the live block at ptr; 0 if none is live there. */
+static int take_live(struct mta_model *m, uint64_t ptr, uint64_t ns, uint32_t tid,
                      int by_realloc)
 {
     struct mta_block b;
-    if (!mta_live_take(&m->live, ptr, &b)) {
-        if (mta_model_could_be_heap(m, ptr)) {
-            m->untracked_frees++;
-        } else {
-            if (m->invalid_frees < MTA_INVALID_FREES_KEPT)
-                m->invalid_free_ptrs[m->invalid_frees] = ptr;
-            m->invalid_frees++;
-        }
+    if (!mta_live_take(&m->live, ptr, &b))
         return 0;
-    }
     m->frees++;
     mta_total_sub(m, &m->live_bytes, b.size);
     struct mta_site *s = site(m, b.stack);
@@ -284,6 +295,92 @@ static int drop_live(struct mta_model *m, uint64_t ptr, uint64_t ns, uint32_t ti
     return 1;
 }
 
+/* Applies parked events as they stand, the oldest first: a free whose
+ * allocation never came is unmatched, an allocation whose address was never
+ * freed replaces the block there. */
+static void park_flush(struct mta_model *m, uint64_t before)
+{
+    struct mta_parked *v;
+    size_t n = mta_park_drain(&m->park, before, &v);
+    for (size_t i = 0; i < n; i++) {
+        if (v[i].is_free)
+            unmatched_free(m, v[i].ptr);
+        else
+            add_live_now(m, &v[i].ev, v[i].stack);
+    }
+    free(v);
+}
+
+static void add_live(struct mta_model *m, const struct mta_event *ev, uint32_t stack)
+{
+    if (!m->coarse_order || !ev->ptr) {
+        add_live_now(m, ev, stack);
+        return;
+    }
+    struct mta_parked *e = mta_park_find(&m->park, ev->ptr, 1), pe;
+    if (e) {
+        mta_park_take(&m->park, e, &pe);
+        if (pe.tid != ev->tid) {
+            /* another thread freed this block before we saw it allocated */
+            add_live_now(m, ev, stack);
+            take_live(m, pe.ptr, pe.ns > ev->ns ? pe.ns : ev->ns, pe.tid, pe.by_realloc);
+            m->reordered++;
+            return;
+        }
+        unmatched_free(m, pe.ptr); /* one stream is in order: truly unmatched */
+    }
+    if (!mta_live_has(&m->live, ev->ptr)) {
+        add_live_now(m, ev, stack);
+        return;
+    }
+    /* Live already: another thread's free of it may be still to come. */
+    if ((e = mta_park_find(&m->park, ev->ptr, 0))) {
+        mta_park_take(&m->park, e, &pe);
+        add_live_now(m, &pe.ev, pe.stack);
+    }
+    if (!(e = mta_park_add(&m->park, ev->ptr, 0, ev->ns))) {
+        add_live_now(m, ev, stack);
+        return;
+    }
+    e->ev = *ev;
+    e->ev.text = NULL;
+    e->ev.text_len = 0;
+    e->stack = stack;
+    e->tid = ev->tid;
+}
+
+static int drop_live(struct mta_model *m, uint64_t ptr, uint64_t ns, uint32_t tid,
+                     int by_realloc)
+{
+    if (take_live(m, ptr, ns, tid, by_realloc)) {
+        struct mta_parked *e, pe;
+        if (m->coarse_order && (e = mta_park_find(&m->park, ptr, 0))) {
+            /* an allocation of the address was waiting for this free */
+            mta_park_take(&m->park, e, &pe);
+            add_live_now(m, &pe.ev, pe.stack);
+            m->reordered++;
+        }
+        return 1;
+    }
+    if (!m->coarse_order || !ptr) {
+        unmatched_free(m, ptr);
+        return 0;
+    }
+    /* Perhaps allocated by another thread whose record merges later. */
+    struct mta_parked *e = mta_park_find(&m->park, ptr, 1), pe;
+    if (e) {
+        mta_park_take(&m->park, e, &pe);
+        unmatched_free(m, pe.ptr);
+    }
+    if (!(e = mta_park_add(&m->park, ptr, 1, ns))) {
+        unmatched_free(m, ptr);
+        return 0;
+    }
+    e->tid = tid;
+    e->by_realloc = (uint8_t)by_realloc;
+    return 0;
+}
+
 static void keep_text(char **slot, const struct mta_event *ev)
 {
     free(*slot);
@@ -293,6 +390,11 @@ static void keep_text(char **slot, const struct mta_event *ev)
 static int on_event(void *ctx, const struct mta_event *ev)
 {
     struct mta_model *m = ctx;
+    if (m->park.n && (ev->type == MTA_EV_SCAN ||
+                      (ev->type == MTA_EV_MAPS && ev->reason == MT_MAPS_EXIT)))
+        park_flush(m, UINT64_MAX); /* the live set must be whole from here */
+    else if (m->park.n && ev->ns > m->park.oldest_ns + MTA_REORDER_WINDOW_NS)
+        park_flush(m, ev->ns - MTA_REORDER_WINDOW_NS);
     if (ev->type == MTA_EV_SCAN) { /* the scan's records are not program events */
         mta_reach_on_event(&m->reach, ev, &m->live);
         return 0;
@@ -396,6 +498,7 @@ void mta_model_finish(struct mta_model *m)
     if (m->finished)
         return;
     m->finished = 1;
+    park_flush(m, UINT64_MAX);
     m->fate_unknown = mta_incomplete_reason(m) != NULL;
     site(m, (uint32_t)m->stacks.n); /* sites cover every stack index */
     mta_leaks_finish(m);

@@ -9,6 +9,7 @@
 
 #include "leak_reach.h"
 #include "live.h"
+#include "reorder.h"
 #include "stacks.h"
 #include "trace.h"
 
@@ -135,6 +136,10 @@ struct mta_model {
     uint64_t unknown_blocks, unknown_bytes;
     struct mta_anomalies anomalies;
     uint64_t last_ns;
+    /* cross-thread order (reorder.h): on for MT_HDR_COARSE_TICKS traces */
+    int coarse_order;
+    struct mta_park park;
+    uint64_t reordered;           /* free/reuse pairs put back in true order */
 
     /* where the memory came from */
     uint64_t band_requests[MTA_BANDS][4], band_bytes[MTA_BANDS][4];
