@@ -380,8 +380,8 @@ int main(int argc, char **argv)
     if (want_ci) {
         int werr = write_ci(&ci, fail_over, &opts, junit, junit_out, sarif, sarif_out,
                             annotations);
-        if (werr && (rc == MTA_EXIT_OK || rc == MTA_EXIT_LEAKS || rc == MTA_EXIT_INCONCLUSIVE))
-            rc = werr;
+        if (werr && rc == MTA_EXIT_OK)
+            rc = werr; /* a failed gate keeps its own status */
         mta_ci_free(&ci);
     }
     mta_run_paths_free(paths, np);
