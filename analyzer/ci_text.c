@@ -1,6 +1,5 @@
 /* The plain words the CI formats share (ci_render.h). */
 #include <stdio.h>
-#include <string.h>
 
 #include "ci_render.h"
 #include "report.h"
