@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ci_render.h"
+#include "ci_view.h"
 #include "cli_common.h"
 #include "errors.h"
 #include "json_export.h"
@@ -56,10 +58,20 @@ static void usage(FILE *out)
         "  --max-peak SIZE   exit with status 4 if the peak live heap of a process\n"
         "                    exceeded SIZE bytes (K, M, G suffixes)\n"
         "  --output FILE     write the report to FILE instead of standard output\n"
+        "CI formats (with any report and gate; docs/ci-formats.md):\n"
+        "  --junit FILE      JUnit XML: a test case per process, failed when a gate fails\n"
+        "                    for it (without --fail-on-leaks: when it lost any byte of the\n"
+        "                    --leak-kinds), an error when its leak check is inconclusive\n"
+        "  --sarif FILE      SARIF 2.1.0: a result per leak stack at the allocating\n"
+        "                    file:line of the program's own code\n"
+        "  --github-annotations\n"
+        "                    GitHub Actions ::error/::warning lines on standard output,\n"
+        "                    after the report (with --json, give the report --output)\n"
         "  --run             report even one trace as a run (--json: the run schema)\n"
         "  --version, --help\n"
         "\n"
-        "exit status: 0 report printed; 1 bad command line; 2 cannot read the input;\n"
+        "exit status: 0 report printed; 1 bad command line; 2 cannot read the input\n"
+        "(or write --output, --junit, --sarif);\n"
         "3 the input is not a valid trace; 4 leaks above --fail-on-leaks; 5 out of memory\n"
         "or internal error;\n"
         "6 inconclusive: --fail-on-leaks cannot decide (no scan at exit; the trace is\n"
@@ -107,6 +119,32 @@ static int run_reports(FILE *out, enum mode mode, const char *color, int to_file
                        const struct mta_report_opts *o, long long fail_over, char **paths,
                        size_t np, int is_run);
 
+/* Judges the CI view and writes the CI formats asked for (the files are
+ * open already).  0, or MTA_EXIT_IO if one could not be written. */
+static int write_ci(struct mta_ci_run *ci, long long fail_over, const struct mta_report_opts *o,
+                    const char *junit, FILE *junit_out, const char *sarif, FILE *sarif_out,
+                    int annotations)
+{
+    int rc = 0;
+    mta_ci_judge(ci, fail_over, o);
+    if (junit_out && (mta_ci_junit(junit_out, ci) | fclose(junit_out))) {
+        fprintf(stderr, "mtrace-report: cannot write the JUnit report to %s\n", junit);
+        rc = MTA_EXIT_IO;
+    }
+    if (sarif_out && (mta_ci_sarif(sarif_out, ci) | fclose(sarif_out))) {
+        fprintf(stderr, "mtrace-report: cannot write the SARIF report to %s\n", sarif);
+        rc = MTA_EXIT_IO;
+    }
+    if (annotations) {
+        mta_ci_annotations(stdout, ci);
+        if (fflush(stdout) != 0) {
+            fprintf(stderr, "mtrace-report: cannot write the annotations\n");
+            rc = MTA_EXIT_IO;
+        }
+    }
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     enum mode mode = MODE_TEXT;
@@ -115,7 +153,8 @@ int main(int argc, char **argv)
     long long fail_over = -1;
     enum { OPT_TOP = 256, OPT_FRAMES, OPT_ALL_FRAMES, OPT_COLOR, OPT_FAIL, OPT_VERSION,
            OPT_EXPORT, OPT_SOURCES, OPT_MAPS, OPT_JSON, OPT_OUTPUT, OPT_RUN,
-           OPT_SHORT_TEMPLATES, OPT_SUPP, OPT_PRINT_SUPP, OPT_MAX_PEAK, OPT_KINDS };
+           OPT_SHORT_TEMPLATES, OPT_SUPP, OPT_PRINT_SUPP, OPT_MAX_PEAK, OPT_KINDS,
+           OPT_JUNIT, OPT_SARIF, OPT_ANNOTATIONS };
     static const struct option longopts[] = {
         {"json", no_argument, NULL, OPT_JSON},
         {"sources", no_argument, NULL, OPT_SOURCES},
@@ -134,6 +173,9 @@ int main(int argc, char **argv)
         {"print-suppressions", no_argument, NULL, OPT_PRINT_SUPP},
         {"max-peak", required_argument, NULL, OPT_MAX_PEAK},
         {"leak-kinds", required_argument, NULL, OPT_KINDS},
+        {"junit", required_argument, NULL, OPT_JUNIT},
+        {"sarif", required_argument, NULL, OPT_SARIF},
+        {"github-annotations", no_argument, NULL, OPT_ANNOTATIONS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -141,7 +183,8 @@ int main(int argc, char **argv)
     static struct mta_supp supp;
     const char *supp_files[256];
     size_t n_supp_files = 0;
-    const char *output = NULL;
+    const char *output = NULL, *junit = NULL, *sarif = NULL;
+    int annotations = 0;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         char *end;
         enum mode want = MODE_TEXT;
@@ -166,6 +209,9 @@ int main(int argc, char **argv)
         }
         switch (c) {
         case OPT_OUTPUT: output = optarg; break;
+        case OPT_JUNIT: junit = optarg; break;
+        case OPT_SARIF: sarif = optarg; break;
+        case OPT_ANNOTATIONS: annotations = 1; break;
         case OPT_RUN: force_run = 1; break;
         case OPT_SUPP:
             if (n_supp_files == sizeof supp_files / sizeof supp_files[0]) {
@@ -233,6 +279,22 @@ int main(int argc, char **argv)
                 "(try --help)\n");
         return MTA_EXIT_USAGE;
     }
+    int want_ci = junit || sarif || annotations;
+    if (want_ci && mode == MODE_EXPORT) {
+        fprintf(stderr, "mtrace-report: --export-json converts a trace; --junit, --sarif and "
+                "--github-annotations judge its leaks (run mtrace-report once for each)\n");
+        return MTA_EXIT_USAGE;
+    }
+    if (annotations && mode == MODE_JSON && !output) {
+        fprintf(stderr, "mtrace-report: --github-annotations writes to standard output, where "
+                "the JSON report goes too: write the report with --output FILE\n");
+        return MTA_EXIT_USAGE;
+    }
+    if ((junit && sarif && !strcmp(junit, sarif)) ||
+        (output && ((junit && !strcmp(output, junit)) || (sarif && !strcmp(output, sarif))))) {
+        fprintf(stderr, "mtrace-report: --output, --junit and --sarif need different files\n");
+        return MTA_EXIT_USAGE;
+    }
     mta_alloc_setup();
     grow_stack();
     {
@@ -267,13 +329,30 @@ int main(int argc, char **argv)
         mta_run_paths_free(paths, np);
         return MTA_EXIT_USAGE;
     }
-    FILE *out = stdout;
-    if (output && !(out = fopen(output, "w"))) {
-        fprintf(stderr, "mtrace-report: cannot write the report to %s: %s\n", output,
-                strerror(errno));
+    /* every output file is created before the traces are read */
+    FILE *out = stdout, *junit_out = NULL, *sarif_out = NULL;
+    const char *failed = NULL;
+    if (output && !(out = fopen(output, "w")))
+        failed = output;
+    else if (junit && !(junit_out = fopen(junit, "w")))
+        failed = junit;
+    else if (sarif && !(sarif_out = fopen(sarif, "w")))
+        failed = sarif;
+    if (failed) {
+        fprintf(stderr, "mtrace-report: cannot write %s%s: %s\n",
+                failed == output ? "the report to " : "", failed, strerror(errno));
+        if (out && out != stdout)
+            fclose(out);
+        if (junit_out)
+            fclose(junit_out);
         mta_run_paths_free(paths, np);
         return MTA_EXIT_IO;
     }
+    static struct mta_ci_run ci;
+    ci.is_run = is_run || force_run;
+    ci.tool_version = MTRACE_VERSION;
+    if (want_ci)
+        opts.ci = &ci;
     int rc = run_reports(out, mode, color, output != NULL, &opts, fail_over, paths, np,
                          is_run || force_run);
     if (fflush(out) != 0 || (out != stdout && fclose(out) != 0)) {
@@ -281,6 +360,13 @@ int main(int argc, char **argv)
                 output ? output : "");
         if (rc == MTA_EXIT_OK)
             rc = MTA_EXIT_IO;
+    }
+    if (want_ci) {
+        int werr = write_ci(&ci, fail_over, &opts, junit, junit_out, sarif, sarif_out,
+                            annotations);
+        if (werr && rc == MTA_EXIT_OK)
+            rc = werr; /* a failed gate keeps its own status */
+        mta_ci_free(&ci);
     }
     mta_run_paths_free(paths, np);
     mta_supp_free(&supp);
@@ -303,17 +389,23 @@ static int single_report(FILE *out, enum mode mode, const struct mta_report_opts
     if (mta_model_load(&model, path, &err)) {
         fprintf(stderr, "mtrace-report: %s\n", err.msg);
         mta_model_free(&model);
+        if (opts.ci)
+            mta_ci_add_error(opts.ci, path, err.code ? err.code : MTA_EXIT_CORRUPT, err.msg);
         return err.code ? err.code : MTA_EXIT_CORRUPT;
     }
     if (opts.supp && mta_supp_apply(opts.supp, &model, &opts, &err)) {
         fprintf(stderr, "mtrace-report: %s: %s\n", path, err.msg);
         mta_model_free(&model);
+        if (opts.ci)
+            mta_ci_add_error(opts.ci, path, err.code, err.msg);
         return err.code;
     }
     struct mta_symbolizer *sym = mta_sym_new();
     mta_sym_short_templates(sym, opts.short_templates);
     for (size_t i = 0; i < model.n_modules; i++)
         mta_sym_add_module(sym, &model.modules[i]);
+    if (opts.ci)
+        mta_ci_add_model(opts.ci, &model, sym, &opts, path);
     int rc = MTA_EXIT_OK;
     switch (mode) {
     case MODE_JSON:
@@ -399,17 +491,20 @@ static int run_reports(FILE *out, enum mode mode, const char *color, int to_file
         return single_report(out, mode, &opts, fail_over, paths[0], is_run);
     if (mode == MODE_TEXT || mode == MODE_JSON)
         return mta_report_run(out, paths, np, &opts, mode == MODE_JSON, fail_over);
-    /* --sources, --maps: the report of each trace in turn */
+    /* --sources, --maps: the report of each trace in turn; the gates and the
+     * CI formats from the run */
     int rc = MTA_EXIT_OK;
+    struct mta_report_opts each = opts;
+    each.ci = NULL;
     for (size_t i = 0; i < np; i++) {
         if (i)
             fputc('\n', out);
         fprintf(out, "==> %s <==\n", paths[i]);
-        int r = single_report(out, mode, &opts, -1, paths[i], 0);
+        int r = single_report(out, mode, &each, -1, paths[i], 0);
         if (r > rc)
             rc = r;
     }
-    if (rc == MTA_EXIT_OK && (fail_over >= 0 || opts.max_peak_set))
+    if (rc == MTA_EXIT_OK && (fail_over >= 0 || opts.max_peak_set || opts.ci))
         rc = mta_report_run(NULL, paths, np, &opts, 0, fail_over);
     return rc;
 }

@@ -59,6 +59,9 @@ static void usage(FILE *out)
         "  --output FILE     write the report to FILE, not standard output (the\n"
         "                    program's own output then stays alone on stdout)\n"
         "  --no-report       only trace; do not run mtrace-report afterwards\n"
+        "  --junit FILE, --sarif FILE, --github-annotations\n"
+        "                    the CI formats of the report (see mtrace-report --help and\n"
+        "                    docs/ci-formats.md); the files are checked before the run\n"
         "  --version, --help\n"
         "report options (see mtrace-report --help): --json, --sources, --maps, --top N,\n"
         "  --suppressions FILE (repeatable), --print-suppressions, --max-peak SIZE,\n"
@@ -109,7 +112,8 @@ static int find_lib(char *out, size_t cap)
 /* ---- the options ---- */
 
 struct run_opts {
-    const char *name_pattern, *run_dir, *output;
+    const char *name_pattern, *run_dir, *output, *junit, *sarif;
+    int annotations;
     int report, clean_run_dir;
     const char *report_args[64];
     int nreport;
@@ -171,16 +175,26 @@ static int parse(int argc, char **argv, struct run_opts *o, int *prog)
             o->clean_run_dir = 1;
             continue;
         }
-        if (!strcmp(a, "-o") || is_opt(a, "--run-dir") || is_opt(a, "--output")) {
-            const char *name = a[1] == 'o' ? "-o" : (a[2] == 'r' ? "--run-dir" : "--output");
+        if (!strcmp(a, "-o") || is_opt(a, "--run-dir") || is_opt(a, "--output") ||
+            is_opt(a, "--junit") || is_opt(a, "--sarif")) {
+            const char *name = a[1] == 'o' ? "-o" : a[2] == 'r' ? "--run-dir"
+                               : a[2] == 'o' ? "--output" : a[2] == 'j' ? "--junit" : "--sarif";
             if (!(v = value(argc, argv, &i, name)) || !*v)
                 return bad("%s wants a value%s", name, "");
             if (name[1] == 'o')
                 o->name_pattern = v;
             else if (name[2] == 'r')
                 o->run_dir = v;
-            else
+            else if (name[2] == 'o')
                 o->output = v;
+            else if (name[2] == 'j')
+                o->junit = v;
+            else
+                o->sarif = v;
+            continue;
+        }
+        if (!strcmp(a, "--github-annotations")) {
+            o->annotations = 1;
             continue;
         }
         enum mta_report_mode m = MTA_MODE_TEXT;
@@ -274,11 +288,19 @@ static int parse(int argc, char **argv, struct run_opts *o, int *prog)
     }
     if (o->nreport > 60)
         return bad("too many options%s%s", "", "");
-    if (!o->report && (o->nreport || o->output))
+    if (!o->report && (o->nreport || o->output || o->junit || o->sarif || o->annotations))
         return bad("--no-report: there is no report for %s to apply to%s",
-                   o->output ? "--output" : o->report_args[0], "");
+                   o->output ? "--output" : o->junit ? "--junit" : o->sarif ? "--sarif"
+                   : o->annotations ? "--github-annotations" : o->report_args[0], "");
     if (o->clean_run_dir && !o->run_dir)
         return bad("--clean-run-dir cleans the directory given with --run-dir%s%s", "", "");
+    if (o->annotations && o->mode == MTA_MODE_JSON && !o->output)
+        return bad("--github-annotations writes to standard output, where the JSON report "
+                   "goes too: write the report with --output FILE%s%s", "", "");
+    if ((o->junit && o->sarif && !strcmp(o->junit, o->sarif)) ||
+        (o->output && ((o->junit && !strcmp(o->output, o->junit)) ||
+                       (o->sarif && !strcmp(o->output, o->sarif)))))
+        return bad("--output, --junit and --sarif need different files%s%s", "", "");
     if (i >= argc)
         return bad("no program to run: mtrace-run [options] -- PROGRAM [ARGS...]%s%s", "", "");
     *prog = i;
@@ -550,6 +572,35 @@ static size_t find_traces(const char *dir, const char *pat, pid_t root, uint64_t
     return k;
 }
 
+/* Could mtrace-report create path (NULL: nothing to check)?  0, or
+ * RUN_USAGE with a message naming what it was for. */
+static int check_writable(const char *what, const char *path)
+{
+    if (!path)
+        return 0;
+    char tmp[PATH_MAX];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    const char *dir = dirname(tmp);
+    struct stat st;
+    const char *why = NULL;
+    if (stat(path, &st) == 0) {
+        if (S_ISDIR(st.st_mode))
+            why = "it is a directory";
+        else if (access(path, W_OK) != 0)
+            why = strerror(errno);
+    } else if (stat(dir, &st) != 0) {
+        why = errno == ENOENT ? "no such directory" : strerror(errno);
+    } else if (!S_ISDIR(st.st_mode)) {
+        why = "not a directory";
+    } else if (access(dir, W_OK | X_OK) != 0) {
+        why = strerror(errno);
+    }
+    if (!why)
+        return 0;
+    fprintf(stderr, "mtrace-run: cannot write %s to %s: %s\n", what, path, why);
+    return RUN_USAGE;
+}
+
 static int wait_status(pid_t pid)
 {
     int status;
@@ -561,7 +612,7 @@ static int wait_status(pid_t pid)
 
 int main(int argc, char **argv)
 {
-    struct run_opts o = {NULL, NULL, NULL, 1, 0, {NULL}, 0, MTA_MODE_TEXT, 0};
+    struct run_opts o = {.report = 1, .mode = MTA_MODE_TEXT};
     int prog = 0;
     int rc = parse(argc, argv, &o, &prog);
     if (rc)
@@ -575,26 +626,11 @@ int main(int argc, char **argv)
     if (strchr(pat, '/'))
         return bad("-o NAME names the trace files inside the run directory; give the "
                    "directory with --run-dir, not '%s'%s", pat, "");
-    if (o.output) {
-        /* the report's file must be writable before the program runs */
-        char tmp[PATH_MAX];
-        snprintf(tmp, sizeof tmp, "%s", o.output);
-        const char *odir = dirname(tmp);
-        struct stat st;
-        const char *why = NULL;
-        if (stat(o.output, &st) == 0) {
-            if (S_ISDIR(st.st_mode))
-                why = "it is a directory";
-            else if (access(o.output, W_OK) != 0)
-                why = strerror(errno);
-        } else if (access(odir, W_OK | X_OK) != 0) {
-            why = strerror(errno);
-        }
-        if (why) {
-            fprintf(stderr, "mtrace-run: cannot write the report to %s: %s\n", o.output, why);
-            return RUN_USAGE;
-        }
-    }
+    /* the report's files must be writable before the program runs */
+    if ((rc = check_writable("the report", o.output)) ||
+        (rc = check_writable("the JUnit report", o.junit)) ||
+        (rc = check_writable("the SARIF report", o.sarif)))
+        return rc;
     char resolved[PATH_MAX];
     if ((rc = check_program(argv[prog], resolved, sizeof resolved)))
         return rc;
@@ -698,7 +734,7 @@ int main(int argc, char **argv)
             return RUN_INCONCLUSIVE;
         return prc;
     }
-    char **rargv = calloc((size_t)o.nreport + n + 8, sizeof *rargv);
+    char **rargv = calloc((size_t)o.nreport + n + 12, sizeof *rargv);
     if (!rargv) {
         fprintf(stderr, "mtrace-run: out of memory\n");
         return prc ? prc : 5;
@@ -708,10 +744,16 @@ int main(int argc, char **argv)
     rargv[k++] = (char *)"--run";
     for (int i = 0; i < o.nreport; i++)
         rargv[k++] = (char *)o.report_args[i];
-    if (o.output) {
-        rargv[k++] = (char *)"--output";
-        rargv[k++] = (char *)o.output;
-    }
+    /* relative paths stay relative: mtrace-report runs in this directory */
+    const char *files[][2] = {{"--output", o.output}, {"--junit", o.junit},
+                              {"--sarif", o.sarif}};
+    for (size_t i = 0; i < 3; i++)
+        if (files[i][1]) {
+            rargv[k++] = (char *)files[i][0];
+            rargv[k++] = (char *)files[i][1];
+        }
+    if (o.annotations)
+        rargv[k++] = (char *)"--github-annotations";
     rargv[k++] = (char *)"--";
     for (size_t i = 0; i < n; i++)
         rargv[k++] = traces[i].path;

@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 
+#include "ci_view.h"
 #include "model.h"
 #include "suppress.h"
 #include "symbolize.h"
@@ -19,6 +20,8 @@ struct mta_report_opts {
                              counts (0: definite and indirect) */
     int max_peak_set;     /* --max-peak: fail (4) when a process's peak live */
     long long max_peak;   /* heap exceeds max_peak bytes */
+    struct mta_ci_run *ci;/* --junit, --sarif, --github-annotations: each
+                             process read is added to it (NULL: none) */
 };
 
 /* How a shown stack ends: frames left out by --frames, and whether the

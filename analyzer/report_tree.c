@@ -220,15 +220,21 @@ static int load_proc(struct proc *p, const struct mta_report_opts *o)
     if (mta_model_load(&m, p->path, &err)) {
         p->rc = err.code ? err.code : MTA_EXIT_CORRUPT;
         p->error = strdup(err.msg);
+        if (o->ci)
+            mta_ci_add_error(o->ci, p->path, p->rc, err.msg);
         mta_model_free(&m);
         return 0;
     }
     if (o->supp && (err.code = mta_supp_apply(o->supp, &m, o, &err))) {
         p->rc = err.code;
         p->error = strdup(err.msg);
+        if (o->ci)
+            mta_ci_add_error(o->ci, p->path, p->rc, err.msg);
         mta_model_free(&m);
         return 0;
     }
+    if (o->ci)
+        mta_ci_add_model(o->ci, &m, NULL, o, p->path);
     const struct mta_trace_info *in = &m.info;
     p->pid = in->pid;
     p->ppid = in->ppid;
