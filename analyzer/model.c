@@ -313,32 +313,16 @@ static void park_flush(struct mta_model *m, uint64_t before)
 
 static void add_live(struct mta_model *m, const struct mta_event *ev, uint32_t stack)
 {
-    if (!m->coarse_order || !ev->ptr) {
+    if (!m->coarse_order || !ev->ptr ||
+        (!mta_live_has(&m->live, ev->ptr) && !mta_park_find(&m->park, ev->ptr, 0))) {
         add_live_now(m, ev, stack);
         return;
     }
-    struct mta_parked *e = mta_park_find(&m->park, ev->ptr, 1), pe;
-    if (e) {
-        mta_park_take(&m->park, e, &pe);
-        if (pe.tid != ev->tid) {
-            /* another thread freed this block before we saw it allocated */
-            add_live_now(m, ev, stack);
-            take_live(m, pe.ptr, pe.ns > ev->ns ? pe.ns : ev->ns, pe.tid, pe.by_realloc);
-            m->reordered++;
-            return;
-        }
-        unmatched_free(m, pe.ptr); /* one stream is in order: truly unmatched */
-    }
-    if (!mta_live_has(&m->live, ev->ptr)) {
-        add_live_now(m, ev, stack);
-        return;
-    }
-    /* Live already: another thread's free of it may be still to come. */
-    if ((e = mta_park_find(&m->park, ev->ptr, 0))) {
-        mta_park_take(&m->park, e, &pe);
-        add_live_now(m, &pe.ev, pe.stack);
-    }
-    if (!(e = mta_park_add(&m->park, ev->ptr, 0, ev->ns))) {
+    /* Live already: the free of the block there, by another thread, may
+     * be still to come (frees carry exact stamps, allocations coarse ones).
+     * Allocations of one address wait first in, first out. */
+    struct mta_parked *e = mta_park_add(&m->park, ev->ptr, 0, ev->ns);
+    if (!e) {
         add_live_now(m, ev, stack);
         return;
     }
@@ -352,33 +336,18 @@ static void add_live(struct mta_model *m, const struct mta_event *ev, uint32_t s
 static int drop_live(struct mta_model *m, uint64_t ptr, uint64_t ns, uint32_t tid,
                      int by_realloc)
 {
-    if (take_live(m, ptr, ns, tid, by_realloc)) {
-        struct mta_parked *e, pe;
-        if (m->coarse_order && (e = mta_park_find(&m->park, ptr, 0))) {
-            /* an allocation of the address was waiting for this free */
-            mta_park_take(&m->park, e, &pe);
-            add_live_now(m, &pe.ev, pe.stack);
-            m->reordered++;
-        }
-        return 1;
-    }
-    if (!m->coarse_order || !ptr) {
+    if (!take_live(m, ptr, ns, tid, by_realloc)) {
         unmatched_free(m, ptr);
         return 0;
     }
-    /* Perhaps allocated by another thread whose record merges later. */
-    struct mta_parked *e = mta_park_find(&m->park, ptr, 1), pe;
-    if (e) {
+    struct mta_parked *e, pe;
+    if (m->coarse_order && (e = mta_park_find(&m->park, ptr, 0))) {
+        /* an allocation of the address was waiting for this free */
         mta_park_take(&m->park, e, &pe);
-        unmatched_free(m, pe.ptr);
+        add_live_now(m, &pe.ev, pe.stack);
+        m->reordered++;
     }
-    if (!(e = mta_park_add(&m->park, ptr, 1, ns))) {
-        unmatched_free(m, ptr);
-        return 0;
-    }
-    e->tid = tid;
-    e->by_realloc = (uint8_t)by_realloc;
-    return 0;
+    return 1;
 }
 
 static void keep_text(char **slot, const struct mta_event *ev)

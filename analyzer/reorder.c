@@ -24,10 +24,14 @@ struct mta_parked *mta_park_find(const struct mta_park *p, uint64_t ptr, int is_
     if (!p->n || !ptr)
         return NULL;
     size_t mask = p->cap - 1;
-    for (size_t j = home_of(ptr, is_free, p->cap); p->slots[j].ptr; j = (j + 1) & mask)
-        if (p->slots[j].ptr == ptr && p->slots[j].is_free == is_free)
-            return &p->slots[j];
-    return NULL;
+    struct mta_parked *first = NULL;
+    for (size_t j = home_of(ptr, is_free, p->cap); p->slots[j].ptr; j = (j + 1) & mask) {
+        struct mta_parked *e = &p->slots[j];
+        if (e->ptr == ptr && e->is_free == is_free &&
+            (!first || e->order < first->order))
+            first = e;
+    }
+    return first;
 }
 
 static int grow(struct mta_park *p)
@@ -62,6 +66,7 @@ struct mta_parked *mta_park_add(struct mta_park *p, uint64_t ptr, int is_free, u
     e->ptr = ptr;
     e->is_free = (uint8_t)is_free;
     e->ns = ns;
+    e->order = ++p->arrivals;
     if (!p->n || ns < p->oldest_ns)
         p->oldest_ns = ns;
     p->n++;

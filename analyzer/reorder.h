@@ -1,13 +1,16 @@
-/* Frees and reuses that coarse timestamps put out of order across threads.
+/* Reuses of an address that coarse timestamps put before the free.
  *
- * With more than one thread the shim reads the clock only now and then
- * (MT_HDR_COARSE_TICKS): each thread's stream is in order, but when streams
- * are merged by time a free of X can land before X's allocation by another
- * thread, or an allocation of X before another thread's free of the block
- * that was there.  The model parks such an event here, keyed by address,
- * until its partner arrives, and applies both in their true order.  An event
- * whose partner never comes within MTA_REORDER_WINDOW_NS of merge time is
- * applied as it stands (an untracked free, a replaced block), exactly as
+ * With more than one thread the shim reads the clock for every free but
+ * only now and then for an allocation (MT_HDR_COARSE_TICKS): each thread's
+ * stream is in order, and frees are in true order across threads, but an
+ * allocation's stamp may be up to one coarse-clock tick old.  Merged by
+ * time, an allocation of X by one thread can then land before another
+ * thread's free of the block that was at X.  (An allocation always lands
+ * before the free of its own block: that free was stamped later than the
+ * allocation happened.)  The model parks such an allocation here, keyed by
+ * address, until the free comes, and applies both in their true order.  An
+ * allocation whose free never comes within MTA_REORDER_WINDOW_NS of merge
+ * time is applied as it stands (it replaces the block there), exactly as
  * without parking. */
 #ifndef MTA_REORDER_H
 #define MTA_REORDER_H
@@ -27,6 +30,8 @@ struct mta_parked {
     uint8_t by_realloc;    /* free: as drop_live's by_realloc */
     uint32_t stack;        /* allocation: model stack index */
     uint64_t ns;
+    uint64_t order;        /* arrival order: several events of one address
+                              and kind wait first in, first out */
     uint32_t tid;
     struct mta_event ev;   /* allocation: the event (no text) */
 };
@@ -35,14 +40,15 @@ struct mta_park {
     struct mta_parked *slots;
     size_t cap, n;
     uint64_t oldest_ns;    /* no parked event is older (a lower bound) */
+    uint64_t arrivals;
 };
 
 void mta_park_free(struct mta_park *p);
-/* The parked free (is_free 1) or allocation (0) of ptr, or NULL. */
+/* The first parked free (is_free 1) or allocation (0) of ptr, or NULL. */
 struct mta_parked *mta_park_find(const struct mta_park *p, uint64_t ptr, int is_free);
-/* A slot for a new parked event of ptr (ptr and is_free set, the rest to
- * fill); NULL if out of memory.  At most one of each kind per address: the
- * caller flushes an older one first. */
+/* A slot for a new parked event of ptr (ptr, is_free, ns and order set, the
+ * rest to fill), behind any of the same address and kind; NULL if out of
+ * memory. */
 struct mta_parked *mta_park_add(struct mta_park *p, uint64_t ptr, int is_free, uint64_t ns);
 /* Removes e (from find or add) into *out. */
 void mta_park_take(struct mta_park *p, struct mta_parked *e, struct mta_parked *out);

@@ -114,6 +114,7 @@ static json_t *summary_json(const struct mta_model *m)
     if (sum) {
         json_object_set_new(sum, "invalid_frees", json_integer((json_int_t)m->invalid_frees));
         json_object_set_new(sum, "invalid_free_addresses", invalid);
+        json_object_set_new(sum, "reordered_pairs", json_integer((json_int_t)m->reordered));
     } else {
         json_decref(invalid);
     }

@@ -9,7 +9,7 @@ void mt_record_alloc(struct mt_thread *t, unsigned kind, void *p, size_t size,
                      uint32_t stack)
 {
     struct mt_cursor *c = mt_cursor_of(t);
-    uint64_t now = mt_event_ticks(c);
+    uint64_t now = mt_event_ticks(c, 0);
     uint8_t *o = mt_reserve(t, c, 1 + 4 * MT_VARINT_MAX, now);
     if (MT_UNLIKELY(!o)) {
         mt_lost_event();
@@ -29,7 +29,7 @@ void mt_record_alloc(struct mt_thread *t, unsigned kind, void *p, size_t size,
 void mt_record_free(struct mt_thread *t, void *p)
 {
     struct mt_cursor *c = mt_cursor_of(t);
-    uint64_t now = mt_event_ticks(c);
+    uint64_t now = mt_event_ticks(c, 1);
     uint8_t *o = mt_reserve(t, c, 1 + 2 * MT_VARINT_MAX, now);
     if (MT_UNLIKELY(!o)) {
         mt_lost_event();
@@ -48,7 +48,7 @@ void mt_record_realloc(struct mt_thread *t, void *old, void *p, size_t size,
                        uint32_t stack)
 {
     struct mt_cursor *c = mt_cursor_of(t);
-    uint64_t now = mt_event_ticks(c);
+    uint64_t now = mt_event_ticks(c, 1); /* frees old */
     uint8_t *o = mt_reserve(t, c, 1 + 5 * MT_VARINT_MAX, now);
     if (MT_UNLIKELY(!o)) {
         mt_lost_event();

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 #include <sys/types.h>
 
 #include "mtrace/format.h"
@@ -26,6 +27,7 @@ struct mt_cursor {
     uint64_t last_ticks;
     uint64_t last_ptr;
     uint32_t coarse;               /* events since the clock was last read */
+    uint64_t coarse_seen;          /* the coarse clock then (threads) */
     struct mt_intern *intern;      /* stacks this level has written */
 };
 
@@ -214,15 +216,36 @@ static inline uint64_t mt_ticks(void) { return mt_ns_now(); }
  * and a thread that exits leaves the field to one thread again; either way
  * the next event reads the clock (mt_last_cursor). */
 extern struct mt_cursor *mt_last_cursor MT_HIDDEN;
-static inline uint64_t mt_event_ticks(struct mt_cursor *c)
+/* CLOCK_MONOTONIC_COARSE (the kernel's tick, 1-4 ms; a vDSO read of a few
+ * ns, no TSC): only compared, to notice that time went on. */
+static inline uint64_t mt_coarse_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+static inline uint64_t mt_event_ticks(struct mt_cursor *c, int is_free)
 {
     if (__atomic_load_n(&mt_live_threads, __ATOMIC_RELAXED) > 1) {
-        /* Threads: always read the clock.  mt_last_cursor is left alone
-         * (written once, to NULL): a global written on every event would
-         * bounce its cache line between the cores. */
+        /* Threads: a free reads the clock, so frees are in true order
+         * across threads and after the allocation of their block.  An
+         * allocation reads it every 32nd event of a stream and whenever the
+         * kernel's tick moved since, so its stamp is at most one tick old:
+         * merged by time, it may land before another thread's free of the
+         * block that was at its address, and the reader puts it back after
+         * (MT_HDR_COARSE_TICKS, analyzer/reorder.h).  mt_last_cursor is left
+         * alone (written once, to NULL): a global written on every event
+         * would bounce its cache line between the cores. */
         if (mt_last_cursor)
             mt_last_cursor = NULL;
-        return mt_ticks();
+        if (is_free)
+            return mt_ticks();
+        uint64_t tick = mt_coarse_now();
+        if (!c->chunk || (++c->coarse & 31) == 0 || tick != c->coarse_seen) {
+            c->coarse_seen = tick;
+            return mt_ticks();
+        }
+        return c->last_ticks;
     }
     if (!c->chunk || (++c->coarse & 31) == 0 || mt_last_cursor != c) {
         mt_last_cursor = c;

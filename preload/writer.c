@@ -303,6 +303,7 @@ static void fill_header(struct mt_file_header *h)
 #if defined(__x86_64__)
     h->flags |= MT_HDR_TICKS_TSC;
 #endif
+    h->flags |= MT_HDR_COARSE_TICKS; /* mt_event_ticks */
     h->pid = (uint64_t)getpid();
     h->ppid = (uint64_t)getppid();
     struct timespec rt;

@@ -38,13 +38,12 @@
 enum {
     MT_HDR_RING = 1u << 0,     /* flight-recorder mode: chunk area wraps */
     MT_HDR_TICKS_TSC = 1u << 1, /* ticks are the invariant TSC, else ns */
-    MT_HDR_COARSE_TICKS = 1u << 2 /* with threads too, the clock is read only
-                                     now and then: each thread's stream is in
-                                     order, but a free and the reuse of its
-                                     address by another thread (or an
-                                     allocation and its free by another) may
-                                     merge out of order within a few ms; the
-                                     reader puts such pairs back in order */
+    MT_HDR_COARSE_TICKS = 1u << 2 /* with threads, an allocation's stamp may
+                                     be one coarse-clock tick (a few ms) old:
+                                     merged by time, it can land before
+                                     another thread's free of the block that
+                                     was at its address; the reader puts it
+                                     back after (frees are stamped exactly) */
 };
 
 /* How the traced process ended (mt_file_header.end_state). */

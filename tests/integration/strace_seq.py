@@ -25,6 +25,11 @@ import subprocess
 from mtt import have
 
 LINE = re.compile(r"^(\d+)\s+(brk|mmap|munmap|mremap)\((.*)\)\s+=\s+(\S+)")
+# Two threads in a call at once: strace splits one of them in two lines,
+#   PID mmap(NULL, 134217728, PROT_NONE, ... <unfinished ...>
+#   PID <... mmap resumed>) = 0x7f...
+UNFINISHED = re.compile(r"^(\d+)\s+(brk|mmap|munmap|mremap)\((.*) <unfinished \.\.\.>$")
+RESUMED = re.compile(r"^(\d+)\s+<\.\.\. (brk|mmap|munmap|mremap) resumed>(.*)$")
 MALLOC_ENTRY = re.compile(r"/libc\.so\.6\((?:__libc_)?(?:malloc|calloc|realloc|free|memalign|"
                           r"posix_memalign|aligned_alloc|valloc|pvalloc|reallocarray)\+0x")
 
@@ -117,6 +122,7 @@ def split_args(s):
 def parse(path):
     """All calls of the file, in order, with stacks; brk calls get `moved`."""
     calls = []
+    pending = {}
     brk_now = None
     with open(path, errors="replace") as f:
         for line in f:
@@ -124,6 +130,14 @@ def parse(path):
                 if calls:
                     calls[-1].frames.append(line[3:].strip())
                 continue
+            u = UNFINISHED.match(line.rstrip("\n"))
+            if u:
+                pending[(u.group(1), u.group(2))] = u.group(3)
+                continue
+            r = RESUMED.match(line)
+            if r and (r.group(1), r.group(2)) in pending:
+                line = "%s %s(%s%s\n" % (r.group(1), r.group(2),
+                                         pending.pop((r.group(1), r.group(2))), r.group(3))
             m = LINE.match(line)
             if not m:
                 continue
