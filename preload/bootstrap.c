@@ -5,9 +5,8 @@
 
 #include "bootstrap.h"
 
-#define BOOT_BYTES (256 * 1024)
-
-static _Alignas(64) unsigned char arena[BOOT_BYTES];
+_Alignas(64) unsigned char mt_boot_arena[MT_BOOT_BYTES];
+#define arena mt_boot_arena
 static size_t used;
 
 void *mt_boot_alloc(size_t size, size_t align)
@@ -19,17 +18,12 @@ void *mt_boot_alloc(size_t size, size_t align)
     do {
         start = (cur + 16 + align - 1) & ~(align - 1); /* 16 bytes for the size */
         next = start + size;
-        if (next > BOOT_BYTES || next < start)
+        if (next > MT_BOOT_BYTES || next < start)
             return NULL;
     } while (!__atomic_compare_exchange_n(&used, &cur, next, 1, __ATOMIC_RELAXED,
                                           __ATOMIC_RELAXED));
     ((size_t *)(arena + start))[-1] = size;
     return arena + start; /* static storage: already zeroed, fine for calloc */
-}
-
-int mt_boot_owns(const void *p)
-{
-    return (const unsigned char *)p >= arena && (const unsigned char *)p < arena + BOOT_BYTES;
 }
 
 size_t mt_boot_size(const void *p)

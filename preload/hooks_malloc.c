@@ -9,6 +9,7 @@
 
 #include "bootstrap.h"
 #include "heap_events.h"
+#include "record_hot.h"
 #include "shim.h"
 
 /* ---- pass-through paths: our own work, or before the real ones are known ---- */

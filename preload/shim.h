@@ -255,9 +255,7 @@ static inline uint64_t mt_event_ticks(struct mt_cursor *c, int is_free)
 }
 
 /* ---- records (record.c) ---- */
-void mt_record_alloc(struct mt_thread *t, unsigned kind, void *p, size_t size,
-                     uint32_t stack) MT_HIDDEN;
-void mt_record_free(struct mt_thread *t, void *p) MT_HIDDEN;
+/* mt_record_alloc, mt_record_free: record_hot.h */
 void mt_record_realloc(struct mt_thread *t, void *old, void *p, size_t size,
                        uint32_t stack) MT_HIDDEN;
 /* Returns where the record starts in the chunk (NULL if lost). */
