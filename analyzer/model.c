@@ -179,7 +179,13 @@ void mta_total_sub(struct mta_model *m, uint64_t *total, uint64_t v)
     }
 }
 
-static void add_live_now(struct mta_model *m, const struct mta_event *ev, uint32_t stack)
+static void park_alloc(struct mta_model *m, const struct mta_event *ev, uint32_t stack);
+static void add_live_now(struct mta_model *m, const struct mta_event *ev, uint32_t stack);
+
+/* may_park: an allocation at an address still live is held back
+ * (reorder.h) instead of replacing the block there. */
+static void add_live_at(struct mta_model *m, const struct mta_event *ev, uint32_t stack,
+                        int may_park)
 {
     if (!ev->ptr) {
         /* 0 marks an empty slot of the live table; no allocator returns it */
@@ -192,6 +198,11 @@ static void add_live_now(struct mta_model *m, const struct mta_event *ev, uint32
                           (uint8_t)ev->kind, 0};
     struct mta_block old;
     int r = mta_live_put(&m->live, &b, &old);
+    if (r == 1 && may_park) {
+        mta_live_put(&m->live, &old, NULL); /* back as it was */
+        park_alloc(m, ev, stack);
+        return;
+    }
     if (r == 1) {
         /* the address is live twice: its free was not recorded */
         m->replaced_blocks++;
@@ -311,16 +322,16 @@ static void park_flush(struct mta_model *m, uint64_t before)
     free(v);
 }
 
-static void add_live(struct mta_model *m, const struct mta_event *ev, uint32_t stack)
+static void add_live_now(struct mta_model *m, const struct mta_event *ev, uint32_t stack)
 {
-    if (!m->coarse_order || !ev->ptr ||
-        (!mta_live_has(&m->live, ev->ptr) && !mta_park_find(&m->park, ev->ptr, 0))) {
-        add_live_now(m, ev, stack);
-        return;
-    }
-    /* Live already: the free of the block there, by another thread, may
-     * be still to come (frees carry exact stamps, allocations coarse ones).
-     * Allocations of one address wait first in, first out. */
+    add_live_at(m, ev, stack, 0);
+}
+
+/* Live already: the free of the block there, by another thread, may be
+ * still to come (frees carry exact stamps, allocations coarse ones).
+ * Allocations of one address wait first in, first out. */
+static void park_alloc(struct mta_model *m, const struct mta_event *ev, uint32_t stack)
+{
     struct mta_parked *e = mta_park_add(&m->park, ev->ptr, 0, ev->ns);
     if (!e) {
         add_live_now(m, ev, stack);
@@ -333,6 +344,14 @@ static void add_live(struct mta_model *m, const struct mta_event *ev, uint32_t s
     e->tid = ev->tid;
 }
 
+static void add_live(struct mta_model *m, const struct mta_event *ev, uint32_t stack)
+{
+    if (m->coarse_order && m->park.n && mta_park_find(&m->park, ev->ptr, 0))
+        park_alloc(m, ev, stack); /* behind the others of its address */
+    else
+        add_live_at(m, ev, stack, m->coarse_order);
+}
+
 static int drop_live(struct mta_model *m, uint64_t ptr, uint64_t ns, uint32_t tid,
                      int by_realloc)
 {
@@ -341,7 +360,7 @@ static int drop_live(struct mta_model *m, uint64_t ptr, uint64_t ns, uint32_t ti
         return 0;
     }
     struct mta_parked *e, pe;
-    if (m->coarse_order && (e = mta_park_find(&m->park, ptr, 0))) {
+    if (m->park.n && (e = mta_park_find(&m->park, ptr, 0))) {
         /* an allocation of the address was waiting for this free */
         mta_park_take(&m->park, e, &pe);
         add_live_now(m, &pe.ev, pe.stack);
