@@ -146,6 +146,7 @@ class Bench:
             ("churn, no frame pointers", [b("churn_nofp"), pairs, "1"]),
             ("deep stacks (48 frames)", [b("deep"), "500000", "1", "48"]),
             ("realloc growth", [b("realloc_bench")]),
+            ("1 M distinct stacks", [b("stacks"), "20"]),
             ("sort (Debian) 400k lines", self.sort_input),
             ("python3 -c dict of 200k", self.python_workload),
             ("git log -p, 300 commits", self.git_repo),

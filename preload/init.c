@@ -386,6 +386,62 @@ static struct adds_subs seen_counters;
 static mt_spin modules_lock;
 static uint64_t seen_generation;
 
+/* The executable segments of the modules at the last change: a new stack
+ * whose frames all lie in them needs no walk of the loader's list (a lock
+ * and two signal-mask system calls, as much as the rest of a new stack).
+ * Two copies: the writer (under modules_lock) fills the one readers are
+ * not directed to, then flips.  A module unloaded and another loaded at the
+ * same addresses is noticed by the full check every CHECK_EVERY new stacks. */
+#define MAX_RANGES 512
+#define CHECK_EVERY 64
+struct code_ranges {
+    unsigned n;
+    uintptr_t lo[MAX_RANGES], hi[MAX_RANGES];
+};
+static struct code_ranges ranges[2];
+static int ranges_live = -1; /* index readers use; -1: none yet */
+static unsigned new_stacks;
+
+static int add_range(struct dl_phdr_info *info, size_t size, void *data)
+{
+    struct code_ranges *r = data;
+    (void)size;
+    for (unsigned i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X) || r->n == MAX_RANGES)
+            continue;
+        r->lo[r->n] = info->dlpi_addr + ph->p_vaddr;
+        r->hi[r->n] = r->lo[r->n] + ph->p_memsz;
+        r->n++;
+    }
+    return 0;
+}
+
+static int in_known_code(const uintptr_t *f, unsigned n)
+{
+    int live = __atomic_load_n(&ranges_live, __ATOMIC_ACQUIRE);
+    if (live < 0)
+        return 0;
+    const struct code_ranges *r = &ranges[live];
+    for (unsigned i = 0; i < n; i++) {
+        unsigned k = 0;
+        while (k < r->n && !(f[i] - 1 >= r->lo[k] && f[i] - 1 < r->hi[k]))
+            k++;
+        if (k == r->n)
+            return 0;
+    }
+    return 1;
+}
+
+void mt_check_modules_for(struct mt_thread *t, const uintptr_t *f, unsigned n)
+{
+    if (t->generation == seen_generation &&
+        __atomic_add_fetch(&new_stacks, 1, __ATOMIC_RELAXED) % CHECK_EVERY != 0 &&
+        in_known_code(f, n))
+        return;
+    mt_check_modules(t);
+}
+
 void mt_check_modules(struct mt_thread *t)
 {
     struct adds_subs now = {0, 0};
@@ -414,6 +470,10 @@ void mt_check_modules(struct mt_thread *t)
         if (now.subs != seen_counters.subs)
             mt_unwind_forget_code();
         seen_counters = now;
+        int spare = ranges_live == 0 ? 1 : 0;
+        ranges[spare].n = 0;
+        dl_iterate_phdr(add_range, &ranges[spare]);
+        __atomic_store_n(&ranges_live, spare, __ATOMIC_RELEASE);
         mt_write_modules(t);
         if (!first)
             mt_write_maps(t, MT_MAPS_DLOPEN);

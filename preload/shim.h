@@ -293,6 +293,9 @@ void mt_write_maps(struct mt_thread *t, unsigned reason) MT_HIDDEN;
 /* Re-records modules and maps if the loader's object list changed (dlopen,
  * dlclose) since the last look.  Cheap enough for cold paths only. */
 void mt_check_modules(struct mt_thread *t) MT_HIDDEN;
+/* The same before a new stack is written: skipped when every frame lies in
+ * code of the modules already recorded (but every 64th time). */
+void mt_check_modules_for(struct mt_thread *t, const uintptr_t *f, unsigned n) MT_HIDDEN;
 /* Writes the module records last written (after fork, when the loader's
  * list cannot be walked). */
 void mt_write_cached_modules(struct mt_thread *t) MT_HIDDEN;

@@ -171,7 +171,7 @@ static uint32_t intern(struct mt_thread *t, const uintptr_t *f, unsigned n, int 
     }
     /* New stack: give it an id and write it before any event uses it.  A
      * new stack may run code the loader just mapped: record new modules. */
-    mt_check_modules(t);
+    mt_check_modules_for(t, f, n);
     if (in->pool_used + n > in->pool_cap && grow_pool(in, n))
         return 0;
     uint32_t id = __atomic_fetch_add(&next_stack_id, 1, __ATOMIC_RELAXED);

@@ -130,17 +130,21 @@ static unsigned dwarf_tail(uintptr_t ip, uintptr_t sp, uintptr_t bp, uintptr_t *
         unw_get_reg(&cur, UNW_REG_IP, &nip);
         unw_get_reg(&cur, UNW_REG_SP, &nsp);
         unw_get_reg(&cur, UNW_X86_64_RBP, &nbp);
-        if (!nip || is_self(nip))
+        if (!nip)
+            break;
+        /* would the frame-pointer rule have found this caller?  Learnt for
+         * the program's outermost frame too (its caller is the shim's main
+         * wrapper): else every new stack would end in libunwind. */
+        int fp_ok = cbp >= csp && cbp - csp < (64u << 20) && !(cbp & 7) &&
+                    nsp == cbp + 16 && nip == *(const uintptr_t *)(cbp + 8) &&
+                    nbp == *(const uintptr_t *)cbp;
+        verdict_set(cip, fp_ok ? VERDICT_FP : VERDICT_NOFP);
+        if (is_self(nip))
             break;
         if (n == max) {
             *more = 1;
             break;
         }
-        /* would the frame-pointer rule have found this caller? */
-        int fp_ok = cbp >= csp && cbp - csp < (64u << 20) && !(cbp & 7) &&
-                    nsp == cbp + 16 && nip == *(const uintptr_t *)(cbp + 8) &&
-                    nbp == *(const uintptr_t *)cbp;
-        verdict_set(cip, fp_ok ? VERDICT_FP : VERDICT_NOFP);
         ips[n] = nip;
         sps[n] = nsp;
         n++;

@@ -32,5 +32,20 @@ class EarlyLate(unittest.TestCase):
         self.assertEqual(rep["process"]["end_state"], "exit")
 
 
+class LateDlopen(unittest.TestCase):
+    def test_library_loaded_after_many_stacks_is_symbolised(self):
+        # 256 stacks are known before dlopen: the shim checks the loader's
+        # list only for a stack with code outside the modules it recorded
+        with mtt.Workdir() as d:
+            cp, traces = mtt.run_traced([mtt.prog("dlopen_late"), mtt.prog("libmt_helper.so")],
+                                        d)
+            self.assertEqual(cp.returncode, 0, cp.stderr)
+            rep = mtt.report_json(traces[0], "--top", "0")
+        leaks = [(l["bytes"], [f["function"] for f in l["frames"]]) for l in rep["leaks"]]
+        ctor = [fns for n, fns in leaks if n == 2002]
+        self.assertEqual(len(ctor), 1, leaks)
+        self.assertEqual(ctor[0][0], "helper_ctor_alloc", ctor)
+        self.assertEqual(rep["summary"]["distinct_stacks"] >= 256, True)
+
 if __name__ == "__main__":
     mtt.main()
