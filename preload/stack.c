@@ -18,7 +18,7 @@
 
 struct slot {
     uint64_t hash;
-    uint64_t off;   /* frames start in the pool */
+    const uintptr_t *frames; /* in a pool segment */
     uint32_t id;    /* 0 = empty */
     uint32_t n;     /* frames | SLOT_CUT when the stack was cut at the depth limit */
     uint64_t seq;   /* ring mode: 1 + chunk sequence it was last written in */
@@ -45,8 +45,14 @@ struct mt_intern {
     struct slot *slots;
     uint32_t mask;
     uint32_t count;
-    uintptr_t *pool;
-    size_t pool_cap, pool_used; /* in frames */
+    /* Frames of the stacks seen, in segments that never move (each twice
+     * the last): growing copies nothing, so a million new stacks do not
+     * fault in a second copy of what is already there. */
+    uintptr_t *pool;            /* the current segment */
+    size_t pool_cap, pool_used; /* of the current segment, in frames */
+#define POOL_SEGMENTS 40
+    struct { uintptr_t *base; size_t cap; } seg[POOL_SEGMENTS];
+    unsigned nseg;
 };
 
 static uint32_t next_stack_id = 1;
@@ -71,6 +77,9 @@ static struct mt_intern *intern_new(void)
     in->slots = mt_os_alloc((in->mask + 1) * sizeof(struct slot));
     in->pool_cap = 1u << 16;
     in->pool = mt_os_alloc(in->pool_cap * sizeof(uintptr_t));
+    in->seg[0].base = in->pool;
+    in->seg[0].cap = in->pool_cap;
+    in->nseg = 1;
     if (!in->slots || !in->pool) {
         mt_os_free(in->slots, (in->mask + 1) * sizeof(struct slot));
         mt_os_free(in->pool, in->pool_cap * sizeof(uintptr_t));
@@ -87,7 +96,8 @@ void mt_intern_reset(struct mt_intern **inp)
         return;
     *inp = NULL;
     mt_os_free(in->slots, (in->mask + 1) * sizeof(struct slot));
-    mt_os_free(in->pool, in->pool_cap * sizeof(uintptr_t));
+    for (unsigned i = 0; i < in->nseg; i++)
+        mt_os_free(in->seg[i].base, in->seg[i].cap * sizeof(uintptr_t));
     mt_os_free(in->recent, RECENT_SLOTS * sizeof(struct recent));
     mt_os_free(in, sizeof *in);
 }
@@ -113,18 +123,23 @@ static int grow_slots(struct mt_intern *in)
     return 0;
 }
 
+/* A new segment of at least `need` frames, twice the last. */
 static int grow_pool(struct mt_intern *in, size_t need)
 {
+    if (in->nseg == POOL_SEGMENTS)
+        return -1;
     size_t ncap = in->pool_cap * 2;
-    while (ncap < in->pool_used + need)
+    while (ncap < need)
         ncap *= 2;
     uintptr_t *np = mt_os_alloc(ncap * sizeof *np);
     if (!np)
         return -1;
-    memcpy(np, in->pool, in->pool_used * sizeof *np);
-    mt_os_free(in->pool, in->pool_cap * sizeof(uintptr_t));
+    in->seg[in->nseg].base = np;
+    in->seg[in->nseg].cap = ncap;
+    in->nseg++;
     in->pool = np;
     in->pool_cap = ncap;
+    in->pool_used = 0;
     return 0;
 }
 
@@ -162,7 +177,7 @@ static uint32_t intern(struct mt_thread *t, const uintptr_t *f, unsigned n, int 
         struct slot *s = &in->slots[i];
         if (!s->id)
             break;
-        if (s->hash == h && s->n == nkey && !memcmp(in->pool + s->off, f, n * sizeof *f)) {
+        if (s->hash == h && s->n == nkey && !memcmp(s->frames, f, n * sizeof *f)) {
             if (MT_UNLIKELY(mt_w.ring))
                 ring_place(t, s->id, f, n, cut, &s->seq);
             return s->id;
@@ -188,7 +203,7 @@ static uint32_t intern(struct mt_thread *t, const uintptr_t *f, unsigned n, int 
     s->id = id;
     s->n = nkey;
     s->seq = seq;
-    s->off = in->pool_used;
+    s->frames = in->pool + in->pool_used;
     memcpy(in->pool + in->pool_used, f, n * sizeof *f);
     in->pool_used += n;
     if (++in->count * 2 > in->mask)
