@@ -26,6 +26,7 @@ struct mta_site {
                                                trace: fate unknown */
     uint64_t supp_blocks[MTA_LEAK_CLASSES], supp_bytes[MTA_LEAK_CLASSES]; /* of cls_*:
                                            suppressed (suppress.c) */
+    uint64_t peak_blocks, peak_bytes;   /* live at the moment of the peak */
     uint64_t temporary;                 /* freed within 1 ms of allocation */
     uint64_t frees;                     /* blocks from here freed (or realloc'd) */
 };
@@ -194,8 +195,6 @@ int mta_model_load(struct mta_model *m, const char *path, struct mta_error *err)
 
 /* Classifies the blocks unfreed at the end (leak_model.c). */
 void mta_leaks_finish(struct mta_model *m);
-/* Stacks with blocks of class `cls`, most bytes first; caller frees. */
-uint32_t *mta_class_order(const struct mta_model *m, unsigned cls, size_t *count);
 
 /* The sources half of the model (model_sources.c), fed by the sink. */
 void mta_sources_tunables(struct mta_model *m);
