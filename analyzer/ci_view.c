@@ -6,7 +6,7 @@
 #include "ci_view.h"
 #include "model.h"
 #include "report.h"
-#include "report_tree.h"
+#include "view_gate.h"
 #include "utf8.h"
 #include "xalloc.h"
 

@@ -16,6 +16,7 @@
 #include "render_text.h"
 #include "report_tree.h"
 #include "symbolize.h"
+#include "view_gate.h"
 #include "xalloc.h"
 
 #ifndef MTRACE_VERSION
