@@ -31,6 +31,16 @@ void mta_peak_reached(struct mta_model *m)
     m->n_peak_dirty = 0;
 }
 
+/* a + b held inside int64 (a hostile trace's sizes reach 2^62) */
+static int64_t sat_add(int64_t a, int64_t b)
+{
+    if (b > 0 && a > INT64_MAX - b)
+        return INT64_MAX;
+    if (b < 0 && a < INT64_MIN - b)
+        return INT64_MIN;
+    return a + b;
+}
+
 /* Two buckets' stacks as one: the same stack summed, the largest kept. */
 static void merge_risers(struct mta_riser *into, const struct mta_riser *from)
 {
@@ -46,7 +56,7 @@ static void merge_risers(struct mta_riser *into, const struct mta_riser *from)
         while (j < n && all[j].stack != from[i].stack)
             j++;
         if (j < n)
-            all[j].bytes += from[i].bytes;
+            all[j].bytes = sat_add(all[j].bytes, from[i].bytes);
         else
             all[n++] = from[i];
     }
@@ -137,7 +147,7 @@ static void count_riser(struct mta_usage_point *p, uint32_t stack, int64_t bytes
     for (int i = 0; i < MTA_USAGE_RISERS; i++) {
         struct mta_riser *r = &p->risers[i];
         if (r->stack == stack) {
-            r->bytes += bytes;
+            r->bytes = sat_add(r->bytes, bytes);
             return;
         }
         if (slot >= 0 && !p->risers[slot].stack)
@@ -148,7 +158,7 @@ static void count_riser(struct mta_usage_point *p, uint32_t stack, int64_t bytes
     if (bytes <= 0)
         return; /* a free from a stack not counted here raised nothing */
     struct mta_riser *r = &p->risers[slot];
-    r->bytes = (r->stack ? r->bytes : 0) + bytes;
+    r->bytes = sat_add(r->stack ? r->bytes : 0, bytes);
     r->stack = stack;
 }
 

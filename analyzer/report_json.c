@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "render_json.h"
+#include "render_views.h"
 #include "xalloc.h"
 
 #define MTA_REPORT_SCHEMA_VERSION 1
@@ -149,6 +150,12 @@ int mta_report_json(FILE *out, const struct mta_model *m, struct mta_symbolizer 
         "leak_check", mta_leak_check_json(m, sym, o),
         "sources", mta_sources_json(m, sym, o),
         "maps", mta_maps_json(m, sym, o));
+    if (root) {
+        json_object_set_new(root, "peak", mta_peak_json(m, sym, o));
+        json_object_set_new(root, "allocators", mta_allocators_json(m, sym, o));
+        json_object_set_new(root, "temporary", mta_temporary_json(m, sym, o));
+        json_object_set_new(root, "usage", mta_usage_json(m, sym, o));
+    }
     if (!root)
         return -1;
     json_object_set_new(root, "suppressions", o->supp ? mta_supp_json(o->supp) : json_array());

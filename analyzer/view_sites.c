@@ -92,3 +92,18 @@ size_t mta_sites_count(const struct mta_model *m, enum mta_cost cost)
         n += has_cost(&m->sites[i], cost) != 0;
     return n;
 }
+
+void mta_ranking_make(struct mta_ranking *r, const struct mta_model *m, enum mta_cost cost,
+                      unsigned top)
+{
+    r->cost = cost;
+    r->stacks = mta_sites_ranked(m, cost, &r->total);
+    r->n = top && top < r->total ? top : r->total;
+}
+
+void mta_ranking_free(struct mta_ranking *r)
+{
+    free(r->stacks);
+    r->stacks = NULL;
+    r->n = r->total = 0;
+}

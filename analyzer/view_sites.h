@@ -33,4 +33,15 @@ uint32_t *mta_sites_ranked(const struct mta_model *m, enum mta_cost cost, size_t
 /* How many stacks have a cost (the length of the ranking, without sorting). */
 size_t mta_sites_count(const struct mta_model *m, enum mta_cost cost);
 
+/* A ranking cut to --top: the first n of total stacks with a cost. */
+struct mta_ranking {
+    enum mta_cost cost;
+    uint32_t *stacks;
+    size_t n, total;
+};
+/* top 0: all.  Free with mta_ranking_free. */
+void mta_ranking_make(struct mta_ranking *r, const struct mta_model *m, enum mta_cost cost,
+                      unsigned top);
+void mta_ranking_free(struct mta_ranking *r);
+
 #endif
