@@ -2,6 +2,7 @@
  * expanded, the tracer's and libc's start-up frames left out, cut at main()
  * and at --frames; and the key that matches a stack across traces. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "frames.h"
@@ -91,4 +92,32 @@ char *mta_stack_key(const struct mta_frame *f, unsigned n)
     if (fclose(k))
         return NULL;
     return buf;
+}
+
+/* "function|file|line|inlined" or "?|module|offset", one a line */
+int mta_stack_key_next(const char **cursor, struct mta_key_frame *f)
+{
+    const char *line = *cursor;
+    if (!*line)
+        return 0;
+    const char *end = strchr(line, '\n');
+    size_t len = end ? (size_t)(end - line) : strlen(line);
+    *cursor = end ? end + 1 : line + len;
+    snprintf(f->buf, sizeof f->buf, "%.*s", (int)len, line);
+    char *field[4] = {f->buf, NULL, NULL, NULL};
+    for (int i = 1; i < 4; i++) {
+        char *bar = field[i - 1] ? strchr(field[i - 1], '|') : NULL;
+        if (bar) {
+            *bar = '\0';
+            field[i] = bar + 1;
+        }
+    }
+    int named = strcmp(field[0], "?") != 0;
+    f->function = named ? field[0] : NULL;
+    f->file = named && field[1] && *field[1] ? field[1] : NULL;
+    f->line = named && field[2] ? atoi(field[2]) : 0;
+    f->inlined = named && field[3] && *field[3] == '1';
+    f->module = named ? NULL : field[1];
+    f->offset = named ? NULL : field[2];
+    return 1;
 }

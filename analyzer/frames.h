@@ -42,4 +42,16 @@ int mta_frame_is_outside(const struct mta_frame *f);
  * malloc'd (caller frees), NULL if out of memory. */
 char *mta_stack_key(const struct mta_frame *f, unsigned n);
 
+/* One frame read back from a stack key (the diff shows keys, not stacks). */
+struct mta_key_frame {
+    const char *function;  /* NULL when the frame had no name */
+    const char *file;      /* NULL if none */
+    const char *module;    /* unnamed frames: the module and offset (hex) */
+    const char *offset;
+    int line, inlined;
+    char buf[1024];        /* the strings above point here */
+};
+/* Reads the frame at *cursor into f and moves *cursor past it; 0 at the end. */
+int mta_stack_key_next(const char **cursor, struct mta_key_frame *f);
+
 #endif

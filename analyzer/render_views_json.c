@@ -105,31 +105,22 @@ json_t *mta_usage_json(const struct mta_model *m, struct mta_symbolizer *sym,
     return j;
 }
 
-/* [{function, file, line, inlined}] from a stack key ("?" functions: module, offset) */
+/* [{function, file, line, inlined}] from a stack key (unnamed frames:
+ * {function: null, module, offset}) */
 static json_t *key_frames_json(const char *key)
 {
     json_t *arr = json_array();
-    for (const char *line = key; *line;) {
-        const char *end = strchr(line, '\n');
-        size_t len = end ? (size_t)(end - line) : strlen(line);
-        char *buf = strndup(line, len);
-        char *f[4] = {buf, NULL, NULL, NULL};
-        for (int i = 1; i < 4 && buf; i++) {
-            char *bar = f[i - 1] ? strchr(f[i - 1], '|') : NULL;
-            if (bar) {
-                *bar = '\0';
-                f[i] = bar + 1;
-            }
-        }
-        if (buf && !strcmp(f[0], "?"))
-            json_array_append_new(arr, json_pack("{s:n,s:o,s:s}", "function", "module",
-                                                 mta_json_str(f[1]), "offset", f[2] ? f[2] : ""));
-        else if (buf)
+    struct mta_key_frame f;
+    while (mta_stack_key_next(&key, &f)) {
+        if (!f.function)
+            json_array_append_new(arr, json_pack("{s:n,s:o,s:o}", "function", "module",
+                                                 mta_json_str(f.module), "offset",
+                                                 mta_json_str(f.offset)));
+        else
             json_array_append_new(arr, json_pack("{s:o,s:o,s:i,s:b}", "function",
-                mta_json_str(f[0]), "file", f[1] && *f[1] ? mta_json_str(f[1]) : json_null(),
-                "line", f[2] ? atoi(f[2]) : 0, "inlined", f[3] && *f[3] == '1'));
-        free(buf);
-        line = end ? end + 1 : line + len;
+                                                 mta_json_str(f.function), "file",
+                                                 mta_json_str(f.file), "line", f.line,
+                                                 "inlined", f.inlined));
     }
     return arr;
 }

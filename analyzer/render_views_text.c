@@ -136,31 +136,17 @@ void mta_render_usage_text(FILE *out, const struct mta_model *m, struct mta_symb
 void mta_render_key_frames_text(FILE *out, const char *key, unsigned max,
                                 const struct mta_report_opts *o)
 {
-    unsigned shown = 0;
-    for (const char *line = key; *line && (!max || shown < max); shown++) {
-        const char *end = strchr(line, '\n');
-        size_t len = end ? (size_t)(end - line) : strlen(line);
-        /* "function|file|line|inlined" or "?|module|offset" */
-        char buf[1024];
-        snprintf(buf, sizeof buf, "%.*s", (int)len, line);
-        char *f[4] = {buf, NULL, NULL, NULL};
-        for (int i = 1; i < 4; i++) {
-            char *bar = f[i - 1] ? strchr(f[i - 1], '|') : NULL;
-            if (bar) {
-                *bar = '\0';
-                f[i] = bar + 1;
-            }
-        }
-        if (!strcmp(f[0], "?"))
+    struct mta_key_frame f;
+    for (unsigned shown = 0; (!max || shown < max) && mta_stack_key_next(&key, &f); shown++) {
+        if (!f.function)
             fprintf(out, "      %s??%s  %s+0x%s\n", MTA_BOLD(o), MTA_RESET(o),
-                    f[1] ? mta_short_path(f[1]) : "", f[2] ? f[2] : "");
-        else if (f[1] && *f[1])
-            fprintf(out, "      %s%s%s%s  %s:%s\n", MTA_BOLD(o), f[0], MTA_RESET(o),
-                    f[3] && *f[3] == '1' ? " (inlined)" : "", mta_short_path(f[1]),
-                    f[2] ? f[2] : "0");
+                    f.module ? mta_short_path(f.module) : "", f.offset ? f.offset : "");
+        else if (f.file)
+            fprintf(out, "      %s%s%s%s  %s:%d\n", MTA_BOLD(o), f.function, MTA_RESET(o),
+                    f.inlined ? " (inlined)" : "", mta_short_path(f.file), f.line);
         else
-            fprintf(out, "      %s%s%s\n", MTA_BOLD(o), f[0], MTA_RESET(o));
-        line = end ? end + 1 : line + len;
+            fprintf(out, "      %s%s%s%s\n", MTA_BOLD(o), f.function, MTA_RESET(o),
+                    f.inlined ? " (inlined)" : "");
     }
 }
 
