@@ -6,7 +6,7 @@
 #include "ci_view.h"
 #include "model.h"
 #include "report.h"
-#include "report_tree.h"
+#include "view_gate.h"
 #include "utf8.h"
 #include "xalloc.h"
 
@@ -137,7 +137,8 @@ static void add_class(struct mta_ci_proc *p, struct mta_symbolizer *sym,
                       struct mta_frame *buf, unsigned cap)
 {
     size_t n;
-    uint32_t *order = mta_class_order(m, cls == MTA_CI_UNFREED ? MTA_LEAK_UNSCANNED : cls, &n);
+    unsigned rank_cls = cls == MTA_CI_UNFREED ? MTA_LEAK_UNSCANNED : cls;
+    uint32_t *order = mta_sites_ranked(m, (enum mta_cost)(MTA_COST_CLASS + rank_cls), &n);
     size_t take = o->top && n > o->top ? o->top : n;
     p->omitted[cls] = n - take;
     p->findings = mta_xreallocarray(p->findings, p->nfindings + take + 1, sizeof *p->findings);

@@ -67,6 +67,12 @@ const char *mta_mode_option(enum mta_report_mode mode)
     case MTA_MODE_SOURCES: return "--sources";
     case MTA_MODE_MAPS: return "--maps";
     case MTA_MODE_EXPORT: return "--export-json";
+    case MTA_MODE_PEAK: return "--peak";
+    case MTA_MODE_ALLOCATORS: return "--allocators";
+    case MTA_MODE_TEMPORARY: return "--temporary";
+    case MTA_MODE_USAGE: return "--usage";
+    case MTA_MODE_FOLDED: return "--folded";
+    case MTA_MODE_HTML: return "--html";
     default: return "the text report";
     }
 }

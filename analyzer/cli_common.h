@@ -14,7 +14,8 @@ int mta_parse_leak_kinds(const char *s, unsigned *kinds, const char **bad);
 
 /* The reports, one of which a command line picks. */
 enum mta_report_mode { MTA_MODE_TEXT, MTA_MODE_JSON, MTA_MODE_SOURCES, MTA_MODE_MAPS,
-                       MTA_MODE_EXPORT };
+                       MTA_MODE_EXPORT, MTA_MODE_PEAK, MTA_MODE_ALLOCATORS, MTA_MODE_TEMPORARY,
+                       MTA_MODE_USAGE, MTA_MODE_FOLDED, MTA_MODE_HTML };
 const char *mta_mode_option(enum mta_report_mode mode);
 
 #endif

@@ -76,34 +76,3 @@ void mta_leaks_finish(struct mta_model *m)
         }
     }
 }
-
-static const struct mta_model *order_model;
-static unsigned order_cls;
-
-static int by_class_bytes(const void *a, const void *b)
-{
-    const struct mta_site *x = &order_model->sites[*(const uint32_t *)a];
-    const struct mta_site *y = &order_model->sites[*(const uint32_t *)b];
-    if (x->cls_bytes[order_cls] != y->cls_bytes[order_cls])
-        return x->cls_bytes[order_cls] > y->cls_bytes[order_cls] ? -1 : 1;
-    if (x->cls_blocks[order_cls] != y->cls_blocks[order_cls])
-        return x->cls_blocks[order_cls] > y->cls_blocks[order_cls] ? -1 : 1;
-    return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
-}
-
-uint32_t *mta_class_order(const struct mta_model *m, unsigned cls, size_t *count)
-{
-    size_t n = 0;
-    uint32_t *v = mta_xmalloc((m->stacks.n + 1) * sizeof *v);
-    *count = 0;
-    if (!v || cls >= MTA_LEAK_CLASSES)
-        return v;
-    for (size_t i = 0; i < m->stacks.n && i < m->sites_cap; i++)
-        if (m->sites[i].cls_blocks[cls])
-            v[n++] = (uint32_t)i;
-    order_model = m;
-    order_cls = cls;
-    qsort(v, n, sizeof *v, by_class_bytes);
-    *count = n;
-    return v;
-}

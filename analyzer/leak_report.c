@@ -5,14 +5,11 @@
 #include <stdlib.h>
 
 #include "xalloc.h"
-#include "report.h"
+#include "render_json.h"
+#include "render_text.h"
+#include "text_util.h"
 
-#define BOLD(o) ((o)->color ? "\033[1m" : "")
-#define RED(o) ((o)->color ? "\033[31m" : "")
-#define RESET(o) ((o)->color ? "\033[0m" : "")
 
-json_t *mta_json_frames(struct mta_symbolizer *sym, const struct mta_model *m, uint32_t stack,
-                        const struct mta_report_opts *o);
 
 void mta_report_leak_summary_text(FILE *out, const struct mta_model *m,
                                   const struct mta_report_opts *o)
@@ -33,7 +30,7 @@ void mta_report_leak_summary_text(FILE *out, const struct mta_model *m,
     if (m->leak_inconclusive) {
         if (m->unfreed_blocks)
             fprintf(out, "  %sleak check inconclusive%s: %s; the unfreed blocks are listed "
-                    "unclassified (lost or still reachable is not known)\n", RED(o), RESET(o),
+                    "unclassified (lost or still reachable is not known)\n", MTA_RED(o), MTA_RESET(o),
                     m->leak_inconclusive);
         return;
     }
@@ -41,10 +38,10 @@ void mta_report_leak_summary_text(FILE *out, const struct mta_model *m,
         if (c == MTA_LEAK_UNSCANNED && !m->cls_blocks[c])
             continue;
         int bad = (c == MTA_LEAK_DEFINITE || c == MTA_LEAK_INDIRECT) && m->cls_blocks[c];
-        fprintf(out, "    %s%-16s%s%12s bytes in %s blocks%s\n", bad ? RED(o) : "",
+        fprintf(out, "    %s%-16s%s%12s bytes in %s blocks%s\n", bad ? MTA_RED(o) : "",
                 mta_leak_class_name(c), c == MTA_LEAK_UNSCANNED ? "\n                  " : "",
                 mta_commas(a, sizeof a, m->cls_bytes[c]), mta_commas(b, sizeof b, m->cls_blocks[c]),
-                bad ? RESET(o) : "");
+                bad ? MTA_RESET(o) : "");
     }
     if (m->suppressed_blocks)
         fprintf(out, "    %-16s%12s bytes in %s blocks of those lost (a suppression matched "
@@ -58,7 +55,7 @@ void mta_report_leak_summary_text(FILE *out, const struct mta_model *m,
 static void print_class_line(FILE *out, const struct mta_model *m, unsigned cls)
 {
     size_t n;
-    free(mta_class_order(m, cls, &n));
+    n = mta_sites_count(m, (enum mta_cost)(MTA_COST_CLASS + cls));
     char a[32], b[32];
     if (m->cls_blocks[cls])
         fprintf(out, "  %s: %s bytes in %s blocks from %zu call stacks (--json lists them)\n",
@@ -70,36 +67,36 @@ void mta_report_leaks_text(FILE *out, const struct mta_model *m, struct mta_symb
                            const struct mta_report_opts *o)
 {
     size_t n;
-    uint32_t *order = mta_leak_order(m, &n);
+    uint32_t *order = mta_sites_ranked(m, MTA_COST_LEAKED, &n);
     if (!n && m->fate_unknown) {
         fprintf(out, "\n%sNo leaks known%s: %s, so blocks still live at the end are "
                 "unknown, not leaks, and leaks after that point cannot be seen.\n",
-                BOLD(o), RESET(o), mta_incomplete_reason(m));
+                MTA_BOLD(o), MTA_RESET(o), mta_incomplete_reason(m));
     } else if (!n && m->info.end_state == MT_END_EXEC) {
         fprintf(out, "\n%sNo leaks%s: this image was replaced by exec(), which released the "
-                "memory it held; the new image's trace has its own verdict.\n", BOLD(o),
-                RESET(o));
+                "memory it held; the new image's trace has its own verdict.\n", MTA_BOLD(o),
+                MTA_RESET(o));
     } else if (!n) {
         if (!m->unfreed_blocks)
             fprintf(out, "\n%sNo leaks%s: every block allocated during the trace was freed.\n",
-                    BOLD(o), RESET(o));
+                    MTA_BOLD(o), MTA_RESET(o));
         else
-            fprintf(out, "\n%sNo leaks%s: no block unfreed at exit was lost.\n", BOLD(o),
-                    RESET(o));
+            fprintf(out, "\n%sNo leaks%s: no block unfreed at exit was lost.\n", MTA_BOLD(o),
+                    MTA_RESET(o));
     } else if (m->leak_inconclusive) {
         fprintf(out, "\n%sUnfreed blocks by call stack%s, largest first (not classified: %s)\n",
-                BOLD(o), RESET(o), m->leak_inconclusive);
+                MTA_BOLD(o), MTA_RESET(o), m->leak_inconclusive);
     } else {
         fprintf(out, "\n%sLost blocks by call stack%s (definitely and indirectly lost), "
-                "largest first\n", BOLD(o), RESET(o));
+                "largest first\n", MTA_BOLD(o), MTA_RESET(o));
     }
     size_t shown = o->top && o->top < n ? o->top : n;
     for (size_t i = 0; i < shown; i++) {
         const struct mta_site *s = &m->sites[order[i]];
         char a[32], b[32], c[32];
-        fprintf(out, "\n  %s#%zu  %s bytes in %s block%s%s", RED(o), i + 1,
+        fprintf(out, "\n  %s#%zu  %s bytes in %s block%s%s", MTA_RED(o), i + 1,
                 mta_commas(a, sizeof a, s->leak_bytes), mta_commas(b, sizeof b, s->leak_blocks),
-                s->leak_blocks == 1 ? "" : "s", RESET(o));
+                s->leak_blocks == 1 ? "" : "s", MTA_RESET(o));
         if (!m->leak_inconclusive)
             fprintf(out, "  (%s definitely, %s indirectly lost)",
                     mta_commas(b, sizeof b, s->cls_blocks[MTA_LEAK_DEFINITE]),
@@ -120,15 +117,13 @@ void mta_report_leaks_text(FILE *out, const struct mta_model *m, struct mta_symb
 
 /* "leak_check": the verdict and each class with its stacks. */
 json_t *mta_leak_check_json(const struct mta_model *m, struct mta_symbolizer *sym,
-                            const struct mta_report_opts *o);
-json_t *mta_leak_check_json(const struct mta_model *m, struct mta_symbolizer *sym,
                             const struct mta_report_opts *o)
 {
     const struct mta_reach *r = &m->reach;
     json_t *classes = json_object();
     for (unsigned c = 0; c < MTA_LEAK_CLASSES; c++) {
         size_t n;
-        uint32_t *order = mta_class_order(m, c, &n);
+        uint32_t *order = mta_sites_ranked(m, (enum mta_cost)(MTA_COST_CLASS + c), &n);
         json_t *stacks = json_array();
         size_t shown = o->top && o->top < n ? o->top : n;
         for (size_t i = 0; i < shown && order; i++) {

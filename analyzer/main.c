@@ -9,12 +9,18 @@
 #include "ci_render.h"
 #include "ci_view.h"
 #include "cli_common.h"
+#include "cli_diff.h"
+#include "cli_load.h"
 #include "errors.h"
 #include "json_export.h"
 #include "model.h"
-#include "report.h"
+#include "render_json.h"
+#include "render_text.h"
+#include "render_views.h"
+#include "progress.h"
 #include "report_tree.h"
 #include "symbolize.h"
+#include "view_gate.h"
 #include "xalloc.h"
 
 #ifndef MTRACE_VERSION
@@ -38,6 +44,24 @@ static void usage(FILE *out)
         "  --maps            the address space at exit, pmap -X style, with the live\n"
         "                    heap blocks in each region and who owns them\n"
         "  --export-json     write the trace as trace.json to standard output\n"
+        "  --peak            the peak live heap: its exact moment and the stacks holding\n"
+        "                    it then, largest first\n"
+        "  --allocators      the stacks that allocated most often and the most bytes\n"
+        "  --temporary       temporary allocations (freed by the allocating thread before\n"
+        "                    it allocated again) by stack\n"
+        "  --usage           live heap over time split by brk heap / thread arenas / mmap,\n"
+        "                    the mmap threshold's changes, the largest rises and who\n"
+        "                    drove them\n"
+        "  --folded          folded stacks (flamegraph.pl, inferno, speedscope): one\n"
+        "                    'frame;frame;frame WEIGHT' line per stack, root first\n"
+        "  --weight W        the --folded weight: bytes (allocated, default), calls,\n"
+        "                    leaked (bytes), peak (bytes live at the peak), temporary\n"
+        "  --html FILE       one self-contained HTML page (charts, flame graphs, tables)\n"
+        "  --diff A B        what changed from trace A to trace B of the same program, per\n"
+        "                    stack (leaked, peak, allocations, bytes); with --json as JSON\n"
+        "  --fail-on-increase[=SIZE]\n"
+        "                    with --diff: exit with status 4 if B leaked, or peaked, more\n"
+        "                    than SIZE bytes (default 0; K, M, G suffixes) above A\n"
         "options:\n"
         "  --top N           leak stacks to list (default 20, 0 = all)\n"
         "  --frames N        frames per stack (default 16, 0 = all)\n"
@@ -92,7 +116,13 @@ static __attribute__((noinline)) void grow_stack(void)
 }
 
 enum mode { MODE_TEXT = MTA_MODE_TEXT, MODE_JSON = MTA_MODE_JSON, MODE_SOURCES = MTA_MODE_SOURCES,
-            MODE_MAPS = MTA_MODE_MAPS, MODE_EXPORT = MTA_MODE_EXPORT };
+            MODE_MAPS = MTA_MODE_MAPS, MODE_EXPORT = MTA_MODE_EXPORT, MODE_PEAK = MTA_MODE_PEAK,
+            MODE_ALLOCATORS = MTA_MODE_ALLOCATORS, MODE_TEMPORARY = MTA_MODE_TEMPORARY,
+            MODE_USAGE = MTA_MODE_USAGE, MODE_FOLDED = MTA_MODE_FOLDED,
+            MODE_HTML = MTA_MODE_HTML };
+
+/* --weight: the cost a folded line weighs */
+static enum mta_cost folded_weight = MTA_COST_BYTES;
 
 static int export_json(FILE *out, const char *path)
 {
@@ -154,7 +184,8 @@ int main(int argc, char **argv)
     enum { OPT_TOP = 256, OPT_FRAMES, OPT_ALL_FRAMES, OPT_COLOR, OPT_FAIL, OPT_VERSION,
            OPT_EXPORT, OPT_SOURCES, OPT_MAPS, OPT_JSON, OPT_OUTPUT, OPT_RUN,
            OPT_SHORT_TEMPLATES, OPT_SUPP, OPT_PRINT_SUPP, OPT_MAX_PEAK, OPT_KINDS,
-           OPT_JUNIT, OPT_SARIF, OPT_ANNOTATIONS };
+           OPT_JUNIT, OPT_SARIF, OPT_ANNOTATIONS, OPT_PEAK, OPT_ALLOCATORS, OPT_TEMPORARY,
+           OPT_USAGE, OPT_FOLDED, OPT_WEIGHT, OPT_HTML, OPT_DIFF, OPT_FAIL_INCREASE };
     static const struct option longopts[] = {
         {"json", no_argument, NULL, OPT_JSON},
         {"sources", no_argument, NULL, OPT_SOURCES},
@@ -176,6 +207,15 @@ int main(int argc, char **argv)
         {"junit", required_argument, NULL, OPT_JUNIT},
         {"sarif", required_argument, NULL, OPT_SARIF},
         {"github-annotations", no_argument, NULL, OPT_ANNOTATIONS},
+        {"peak", no_argument, NULL, OPT_PEAK},
+        {"allocators", no_argument, NULL, OPT_ALLOCATORS},
+        {"temporary", no_argument, NULL, OPT_TEMPORARY},
+        {"usage", no_argument, NULL, OPT_USAGE},
+        {"folded", no_argument, NULL, OPT_FOLDED},
+        {"weight", required_argument, NULL, OPT_WEIGHT},
+        {"html", required_argument, NULL, OPT_HTML},
+        {"diff", no_argument, NULL, OPT_DIFF},
+        {"fail-on-increase", optional_argument, NULL, OPT_FAIL_INCREASE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -184,7 +224,9 @@ int main(int argc, char **argv)
     const char *supp_files[256];
     size_t n_supp_files = 0;
     const char *output = NULL, *junit = NULL, *sarif = NULL;
-    int annotations = 0;
+    int annotations = 0, diff = 0;
+    long long fail_increase = -1;
+    const char *html = NULL;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         char *end;
         enum mode want = MODE_TEXT;
@@ -193,6 +235,12 @@ int main(int argc, char **argv)
         case OPT_SOURCES: want = MODE_SOURCES; break;
         case OPT_MAPS: want = MODE_MAPS; break;
         case OPT_EXPORT: want = MODE_EXPORT; break;
+        case OPT_PEAK: want = MODE_PEAK; break;
+        case OPT_ALLOCATORS: want = MODE_ALLOCATORS; break;
+        case OPT_TEMPORARY: want = MODE_TEMPORARY; break;
+        case OPT_USAGE: want = MODE_USAGE; break;
+        case OPT_FOLDED: want = MODE_FOLDED; break;
+        case OPT_HTML: want = MODE_HTML; html = optarg; break;
         default: break;
         }
         if (want != MODE_TEXT) {
@@ -209,6 +257,32 @@ int main(int argc, char **argv)
         }
         switch (c) {
         case OPT_OUTPUT: output = optarg; break;
+        case OPT_DIFF: diff = 1; break;
+        case OPT_WEIGHT:
+            if (!strcmp(optarg, "bytes"))
+                folded_weight = MTA_COST_BYTES;
+            else if (!strcmp(optarg, "calls"))
+                folded_weight = MTA_COST_CALLS;
+            else if (!strcmp(optarg, "leaked"))
+                folded_weight = MTA_COST_LEAKED;
+            else if (!strcmp(optarg, "peak"))
+                folded_weight = MTA_COST_PEAK;
+            else if (!strcmp(optarg, "temporary"))
+                folded_weight = MTA_COST_TEMPORARY;
+            else {
+                fprintf(stderr, "mtrace-report: --weight wants bytes, calls, leaked, peak or "
+                        "temporary, not '%s'\n", optarg);
+                return MTA_EXIT_USAGE;
+            }
+            break;
+        case OPT_FAIL_INCREASE:
+            fail_increase = 0;
+            if (optarg && mta_parse_size(optarg, &fail_increase)) {
+                fprintf(stderr, "mtrace-report: --fail-on-increase wants a size in bytes (4096, "
+                        "10K, 1.5M, 2G), not '%s'\n", optarg);
+                return MTA_EXIT_USAGE;
+            }
+            break;
         case OPT_JUNIT: junit = optarg; break;
         case OPT_SARIF: sarif = optarg; break;
         case OPT_ANNOTATIONS: annotations = 1; break;
@@ -279,6 +353,25 @@ int main(int argc, char **argv)
                 "(try --help)\n");
         return MTA_EXIT_USAGE;
     }
+    if (html && output) {
+        fprintf(stderr, "mtrace-report: --html writes its page to its own FILE; leave out "
+                "--output\n");
+        return MTA_EXIT_USAGE;
+    }
+    if (html)
+        output = html;
+    if (fail_increase >= 0 && !diff) {
+        fprintf(stderr, "mtrace-report: --fail-on-increase is the gate of --diff A B\n");
+        return MTA_EXIT_USAGE;
+    }
+    if (diff) {
+        if (argc - optind != 2 || (mode != MODE_TEXT && mode != MODE_JSON) || junit || sarif ||
+            annotations || fail_over >= 0) {
+            fprintf(stderr, "mtrace-report: --diff compares two traces: mtrace-report --diff "
+                    "[--json] [--fail-on-increase[=SIZE]] A B\n");
+            return MTA_EXIT_USAGE;
+        }
+    }
     int want_ci = junit || sarif || annotations;
     if (want_ci && mode == MODE_EXPORT) {
         fprintf(stderr, "mtrace-report: --export-json converts a trace; --junit, --sarif and "
@@ -297,6 +390,7 @@ int main(int argc, char **argv)
     }
     mta_alloc_setup();
     grow_stack();
+    opts.progress = mta_progress_wanted();
     {
         struct mta_error serr = {{0}, 0};
         const char *env = getenv("MTRACE_SUPPRESSIONS");
@@ -315,6 +409,26 @@ int main(int argc, char **argv)
         }
         opts.supp = &supp;
     }
+    if (diff) {
+        FILE *dout = output ? fopen(output, "w") : stdout;
+        if (!dout) {
+            fprintf(stderr, "mtrace-report: cannot write the report to %s: %s\n", output,
+                    strerror(errno));
+            mta_supp_free(&supp);
+            return MTA_EXIT_IO;
+        }
+        opts.color = !strcmp(color, "always") ||
+                     (!strcmp(color, "auto") && !output && isatty(1) && !getenv("NO_COLOR"));
+        int drc = mta_diff_command(dout, argv[optind], argv[optind + 1], mode == MODE_JSON,
+                                   &opts, fail_increase);
+        if (fflush(dout) != 0 || (dout != stdout && fclose(dout) != 0)) {
+            fprintf(stderr, "mtrace-report: cannot write the report\n");
+            if (drc == MTA_EXIT_OK)
+                drc = MTA_EXIT_IO;
+        }
+        mta_supp_free(&supp);
+        return drc;
+    }
     char **paths;
     size_t np;
     int is_run;
@@ -323,6 +437,12 @@ int main(int argc, char **argv)
     if (xrc) {
         fprintf(stderr, "mtrace-report: %s\n", xerr.msg);
         return xrc;
+    }
+    if ((mode == MODE_FOLDED || mode == MODE_HTML) && np != 1) {
+        fprintf(stderr, "mtrace-report: %s draws one trace; %zu were given\n",
+                mta_mode_option((enum mta_report_mode)mode), np);
+        mta_run_paths_free(paths, np);
+        return MTA_EXIT_USAGE;
     }
     if (mode == MODE_EXPORT && np != 1) {
         fprintf(stderr, "mtrace-report: --export-json converts one trace; %zu were given\n", np);
@@ -378,103 +498,105 @@ static int single_report(FILE *out, enum mode mode, const struct mta_report_opts
                          long long fail_over, const char *path, int is_run)
 {
     struct mta_report_opts opts = *o;
-    mta_alloc_set_input(path);
-
-    struct mta_model model;
+    struct mta_loaded loaded;
     struct mta_error err = {{0}, 0};
-    if (mta_model_init(&model)) {
-        fprintf(stderr, "mtrace-report: out of memory\n");
-        return MTA_EXIT_INTERNAL;
-    }
-    if (mta_model_load(&model, path, &err)) {
+    int lrc = mta_load(&loaded, path, &opts, &err);
+    if (lrc) {
         fprintf(stderr, "mtrace-report: %s\n", err.msg);
-        mta_model_free(&model);
         if (opts.ci)
-            mta_ci_add_error(opts.ci, path, err.code ? err.code : MTA_EXIT_CORRUPT, err.msg);
-        return err.code ? err.code : MTA_EXIT_CORRUPT;
+            mta_ci_add_error(opts.ci, path, lrc, err.msg);
+        return lrc;
     }
-    if (opts.supp && mta_supp_apply(opts.supp, &model, &opts, &err)) {
-        fprintf(stderr, "mtrace-report: %s: %s\n", path, err.msg);
-        mta_model_free(&model);
-        if (opts.ci)
-            mta_ci_add_error(opts.ci, path, err.code, err.msg);
-        return err.code;
-    }
-    struct mta_symbolizer *sym = mta_sym_new();
-    mta_sym_short_templates(sym, opts.short_templates);
-    for (size_t i = 0; i < model.n_modules; i++)
-        mta_sym_add_module(sym, &model.modules[i]);
+    const struct mta_model *m = &loaded.model;
+    struct mta_symbolizer *sym = loaded.sym;
     if (opts.ci)
-        mta_ci_add_model(opts.ci, &model, sym, &opts, path);
+        mta_ci_add_model(opts.ci, m, sym, &opts, path);
     int rc = MTA_EXIT_OK;
     switch (mode) {
     case MODE_JSON:
-        if (mta_report_json(out, &model, sym, &opts) && !ferror(out)) {
+        if (mta_report_json(out, m, sym, &opts) && !ferror(out)) {
             fprintf(stderr, "mtrace-report: %s: internal error: the JSON report could not be "
                     "built; please report this with the trace\n", path);
             rc = MTA_EXIT_INTERNAL;
         }
         break;
-    case MODE_SOURCES: mta_report_sources_text(out, &model, sym, &opts); break;
-    case MODE_MAPS: mta_report_maps_text(out, &model, sym, &opts); break;
+    case MODE_SOURCES: mta_report_sources_text(out, m, sym, &opts); break;
+    case MODE_PEAK: mta_render_peak_text(out, m, sym, &opts); break;
+    case MODE_ALLOCATORS: mta_render_allocators_text(out, m, sym, &opts); break;
+    case MODE_TEMPORARY: mta_render_temporary_text(out, m, sym, &opts); break;
+    case MODE_USAGE: mta_render_usage_text(out, m, sym, &opts); break;
+    case MODE_FOLDED: {
+        struct mta_folded f;
+        mta_folded_make(&f, m, sym, &opts, folded_weight);
+        mta_render_folded(out, &f);
+        mta_folded_free(&f);
+        break;
+    }
+    case MODE_HTML:
+        if (mta_render_html(out, m, sym, &opts) && !ferror(out)) {
+            fprintf(stderr, "mtrace-report: %s: internal error: the HTML page could not be "
+                    "built\n", path);
+            rc = MTA_EXIT_INTERNAL;
+        }
+        break;
+    case MODE_MAPS: mta_report_maps_text(out, m, sym, &opts); break;
     default:
-        mta_report_text(out, &model, sym, &opts);
+        mta_report_text(out, m, sym, &opts);
         if (opts.supp)
             mta_supp_report_text(out, opts.supp);
         break;
     }
-    if (rc == MTA_EXIT_OK && fail_over >= 0 && model.fate_unknown) {
+    if (rc == MTA_EXIT_OK && fail_over >= 0 && m->fate_unknown) {
         fprintf(stderr, "mtrace-report: %s: leak check inconclusive: %s; %llu bytes in %llu "
                 "blocks were live when the trace ends and their fate is unknown, and later "
-                "leaks cannot be seen (%s)\n", path, mta_incomplete_reason(&model),
-                (unsigned long long)model.unknown_bytes,
-                (unsigned long long)model.unknown_blocks,
-                model.info.stop_reason == MT_STOP_MAX_SIZE || model.info.lost_events
+                "leaks cannot be seen (%s)\n", path, mta_incomplete_reason(m),
+                (unsigned long long)m->unknown_bytes,
+                (unsigned long long)m->unknown_blocks,
+                m->info.stop_reason == MT_STOP_MAX_SIZE || m->info.lost_events
                     ? "raise MTRACE_MAX_SIZE and run again"
                     : "run again with a complete trace");
         rc = MTA_EXIT_INCONCLUSIVE;
-    } else if (rc == MTA_EXIT_OK && fail_over >= 0 && model.leak_inconclusive &&
-               mta_gate_bytes(&model, &opts) > (uint64_t)fail_over) {
+    } else if (rc == MTA_EXIT_OK && fail_over >= 0 && m->leak_inconclusive &&
+               mta_gate_bytes(m, &opts) > (uint64_t)fail_over) {
         /* an image replaced by exec leaked nothing: the exec released its memory */
         fprintf(stderr, "mtrace-report: %s: %llu bytes unfreed in %llu blocks, but whether "
                 "they are lost is not known: %s\n", path,
-                (unsigned long long)model.leaked_bytes, (unsigned long long)model.leaked_blocks,
-                model.leak_inconclusive);
+                (unsigned long long)m->leaked_bytes, (unsigned long long)m->leaked_blocks,
+                m->leak_inconclusive);
         rc = MTA_EXIT_INCONCLUSIVE;
     } else if (rc == MTA_EXIT_OK && fail_over >= 0 &&
-               mta_gate_bytes(&model, &opts) > (uint64_t)fail_over) {
+               mta_gate_bytes(m, &opts) > (uint64_t)fail_over) {
         if (opts.leak_kinds)
             fprintf(stderr, "mtrace-report: %s: %llu bytes of the --leak-kinds unfreed (limit "
-                    "%lld)\n", path, (unsigned long long)mta_gate_bytes(&model, &opts), fail_over);
+                    "%lld)\n", path, (unsigned long long)mta_gate_bytes(m, &opts), fail_over);
         else
             fprintf(stderr, "mtrace-report: %s: %llu bytes lost in %llu blocks (definitely and "
                     "indirectly; limit %lld)\n",
-                    path, (unsigned long long)model.leaked_bytes,
-                    (unsigned long long)model.leaked_blocks, fail_over);
+                    path, (unsigned long long)m->leaked_bytes,
+                    (unsigned long long)m->leaked_blocks, fail_over);
         rc = MTA_EXIT_LEAKS;
-    } else if (fail_over >= 0 && model.info.foreign_allocator) {
+    } else if (fail_over >= 0 && m->info.foreign_allocator) {
         fprintf(stderr, "mtrace-report: %s: inconclusive: malloc was %s's, not mtrace's; "
-                "no allocation was traced\n", path, model.info.foreign_allocator);
+                "no allocation was traced\n", path, m->info.foreign_allocator);
         rc = MTA_EXIT_INCONCLUSIVE;
     }
-    if (rc == MTA_EXIT_OK && opts.max_peak_set && model.peak_bytes > (uint64_t)opts.max_peak) {
+    if (rc == MTA_EXIT_OK && opts.max_peak_set && m->peak_bytes > (uint64_t)opts.max_peak) {
         fprintf(stderr, "mtrace-report: %s: peak live heap %llu bytes is above --max-peak %lld\n",
-                path, (unsigned long long)model.peak_bytes, opts.max_peak);
+                path, (unsigned long long)m->peak_bytes, opts.max_peak);
         rc = MTA_EXIT_LEAKS;
     }
     /* the only trace of a run ended in exec: the new image was not traced */
-    if (is_run && model.info.end_state == MT_END_EXEC && mode != MODE_JSON) {
+    if (is_run && m->info.end_state == MT_END_EXEC && mode != MODE_JSON) {
         fprintf(out, "\npid %llu exec'd a program that was not traced (statically linked, "
                 "setuid, or LD_PRELOAD removed from its environment): its leaks are unknown\n",
-                (unsigned long long)model.info.pid);
+                (unsigned long long)m->info.pid);
         if (fail_over >= 0 && rc == MTA_EXIT_OK) {
             fprintf(stderr, "mtrace-report: inconclusive: a process exec'd a program that was "
                     "not traced, so its leaks are unknown\n");
             rc = MTA_EXIT_INCONCLUSIVE;
         }
     }
-    mta_sym_free(sym);
-    mta_model_free(&model);
+    mta_loaded_free(&loaded);
     return rc;
 }
 

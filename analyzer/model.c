@@ -8,7 +8,6 @@
 #include "xalloc.h"
 
 #define GLIBC_DEFAULT_MMAP_THRESHOLD (128u * 1024)
-#define TEMPORARY_NS 1000000ull
 
 int mta_model_init(struct mta_model *m)
 {
@@ -38,6 +37,9 @@ void mta_model_free(struct mta_model *m)
     free(m->heap_events);
     free(m->thresholds);
     free(m->arena_heaps);
+    free(m->peak_dirty);
+    free(m->usage);
+    free(m->tid_last);
     if (m->have_live_at_exit)
         mta_live_free(&m->live_at_exit);
     mta_reach_free(&m->reach);
@@ -207,23 +209,30 @@ static void add_live_at(struct mta_model *m, const struct mta_event *ev, uint32_
         /* the address is live twice: its free was not recorded */
         m->replaced_blocks++;
         mta_total_sub(m, &m->live_bytes, old.size);
+        mta_total_sub(m, &m->live_by_source[old.source & 3], old.size);
         struct mta_site *s = site(m, old.stack);
         s->live_blocks--;
         mta_total_sub(m, &s->live_bytes, old.size);
+        mta_peak_touch(m, old.stack);
     }
     m->allocations++;
     mta_total_add(m, &m->bytes_allocated, ev->size);
     mta_total_add(m, &m->live_bytes, ev->size);
+    mta_total_add(m, &m->live_by_source[ev->source & 3], ev->size);
     struct mta_site *s = site(m, stack);
     s->allocs++;
     mta_total_add(m, &s->alloc_bytes, ev->size);
     s->live_blocks++;
     mta_total_add(m, &s->live_bytes, ev->size);
+    mta_peak_touch(m, stack);
     if (m->live_bytes > m->peak_bytes) {
         m->peak_bytes = m->live_bytes;
         m->peak_blocks = m->live.count;
         m->peak_ns = ev->ns;
+        mta_peak_reached(m);
     }
+    mta_temporary_on_alloc(m, ev->tid, ev->ptr);
+    mta_usage_on_change(m, ev->ns, stack, ev->source, ev->size, 1);
     mta_sources_on_alloc(m, ev, stack);
 }
 
@@ -291,12 +300,17 @@ static int take_live(struct mta_model *m, uint64_t ptr, uint64_t ns, uint32_t ti
         return 0;
     m->frees++;
     mta_total_sub(m, &m->live_bytes, b.size);
+    mta_total_sub(m, &m->live_by_source[b.source & 3], b.size);
     struct mta_site *s = site(m, b.stack);
     s->live_blocks--;
     mta_total_sub(m, &s->live_bytes, b.size);
+    mta_peak_touch(m, b.stack);
     s->frees++;
-    if (ns - b.ns < TEMPORARY_NS)
+    if (by_realloc != 1 && mta_temporary_on_free(m, tid, ptr)) {
         s->temporary++;
+        m->temporary++;
+    }
+    mta_usage_on_change(m, ns, b.stack, b.source, b.size, -1);
     unsigned slot = tid % 64;
     m->recent_free[slot].tid = tid;
     m->recent_free[slot].ptr = b.ptr;

@@ -9,6 +9,7 @@
 
 #include "leak_reach.h"
 #include "live.h"
+#include "model_usage.h"
 #include "reorder.h"
 #include "stacks.h"
 #include "trace.h"
@@ -26,7 +27,11 @@ struct mta_site {
                                                trace: fate unknown */
     uint64_t supp_blocks[MTA_LEAK_CLASSES], supp_bytes[MTA_LEAK_CLASSES]; /* of cls_*:
                                            suppressed (suppress.c) */
-    uint64_t temporary;                 /* freed within 1 ms of allocation */
+    uint64_t peak_blocks, peak_bytes;   /* live at the moment of the peak
+                                           (model_usage.h) */
+    uint64_t temporary;                 /* freed by the allocating thread before
+                                           it allocated again (model_temporary.c) */
+    uint8_t peak_dirty;                 /* on mta_model.peak_dirty */
     uint64_t frees;                     /* blocks from here freed (or realloc'd) */
 };
 
@@ -106,6 +111,15 @@ struct mta_model {
     uint64_t allocations, frees, reallocs;
     uint64_t bytes_allocated;
     uint64_t live_bytes, peak_bytes, peak_blocks, peak_ns;
+    uint64_t live_by_source[4];   /* live bytes by enum mt_source */
+    uint64_t temporary;           /* temporary allocations (mta_site.temporary) */
+    /* who held the peak, and usage over time (model_usage.h) */
+    uint32_t *peak_dirty;
+    size_t n_peak_dirty, peak_dirty_cap;
+    struct mta_usage *usage;      /* NULL until the first change */
+    /* each thread's last allocation (model_temporary.c) */
+    struct mta_tid_last { uint64_t ptr; uint32_t tid; uint8_t used; } *tid_last;
+    size_t tid_last_cap, tid_last_count;
     uint64_t untracked_frees;     /* free of an address the trace never allocated,
                                      that may have been a heap block from before
                                      tracing (or the window) began */
@@ -194,8 +208,11 @@ int mta_model_load(struct mta_model *m, const char *path, struct mta_error *err)
 
 /* Classifies the blocks unfreed at the end (leak_model.c). */
 void mta_leaks_finish(struct mta_model *m);
-/* Stacks with blocks of class `cls`, most bytes first; caller frees. */
-uint32_t *mta_class_order(const struct mta_model *m, unsigned cls, size_t *count);
+
+/* Temporaries (model_temporary.c): thread tid allocated ptr; thread tid
+ * frees ptr (1: a temporary). */
+void mta_temporary_on_alloc(struct mta_model *m, uint32_t tid, uint64_t ptr);
+int mta_temporary_on_free(struct mta_model *m, uint32_t tid, uint64_t ptr);
 
 /* The sources half of the model (model_sources.c), fed by the sink. */
 void mta_sources_tunables(struct mta_model *m);

@@ -222,6 +222,7 @@ void mta_sources_on_heap_event(struct mta_model *m, const struct mta_event *ev, 
             m->brk_max = ev->naddr;
         if (!m->brk_initial)
             m->brk_initial = ev->addr;
+        mta_usage_on_brk(m, ev->ns);
     } else if (ev->op == MT_MAP_CHUNK_MUNMAP) {
         threshold_on_chunk_unmap(m, ev);
     } else if (ev->op == MT_MAP_ARENA_HEAP) {

@@ -2,54 +2,11 @@
 #include <jansson.h>
 #include <stdlib.h>
 
-#include "report.h"
+#include "render_json.h"
+#include "render_views.h"
 #include "xalloc.h"
 
 #define MTA_REPORT_SCHEMA_VERSION 1
-
-json_t *mta_json_hex(uint64_t v);
-json_t *mta_json_hex(uint64_t v)
-{
-    char buf[24];
-    snprintf(buf, sizeof buf, "0x%llx", (unsigned long long)v);
-    return json_string(buf);
-}
-
-/* Text from the trace need not be UTF-8 (a command line, a path): bytes
- * that are not are shown as '?' rather than losing the whole report. */
-static json_t *str_or_null(const char *s)
-{
-    if (!s)
-        return json_null();
-    json_t *j = json_string(s);
-    if (j)
-        return j;
-    char *c = mta_xstrdup(s);
-    for (char *p = c; *p; p++)
-        if ((unsigned char)*p >= 0x80)
-            *p = '?';
-    j = json_string(c);
-    free(c);
-    return j;
-}
-
-json_t *mta_json_frames(struct mta_symbolizer *sym, const struct mta_model *m, uint32_t stack,
-                        const struct mta_report_opts *o);
-json_t *mta_json_frames(struct mta_symbolizer *sym, const struct mta_model *m, uint32_t stack,
-                        const struct mta_report_opts *o)
-{
-    struct mta_frame frames[MT_MAX_DEPTH * 2];
-    unsigned k = mta_stack_frames(sym, m, stack, o, frames, sizeof frames / sizeof frames[0]);
-    json_t *arr = json_array();
-    for (unsigned i = 0; i < k; i++) {
-        const struct mta_frame *f = &frames[i];
-        json_array_append_new(arr, json_pack("{s:o,s:o,s:i,s:b,s:o,s:o}",
-            "function", str_or_null(f->function), "file", str_or_null(f->file),
-            "line", f->line, "inlined", f->inlined, "module", str_or_null(f->module),
-            "address", mta_json_hex(f->address)));
-    }
-    return arr;
-}
 
 /* Why recording stopped before the end (null: it did not). */
 static json_t *stop_json(const struct mta_trace_info *in)
@@ -70,16 +27,16 @@ static json_t *process_json(const struct mta_model *m)
     int signaled = in->end_state == MT_END_SIGNAL || in->end_state == MT_END_ABORT;
     json_t *p = json_pack("{s:I,s:I,s:o,s:o,s:o,s:s,s:i,s:o,s:I,s:I,s:I,s:b,s:I,s:I,s:o}",
         "pid", (json_int_t)in->pid, "ppid", (json_int_t)in->ppid,
-        "cmdline", str_or_null(in->cmdline), "exe", str_or_null(in->exe),
-        "tunables", str_or_null(in->tunables),
+        "cmdline", mta_json_str(in->cmdline), "exe", mta_json_str(in->exe),
+        "tunables", mta_json_str(in->tunables),
         "end_state", mta_end_state_name(in->end_state), "end_code", in->end_code,
-        "end_signal", str_or_null(signaled ? mta_signal_name(in->end_code) : NULL),
+        "end_signal", mta_json_str(signaled ? mta_signal_name(in->end_code) : NULL),
         "duration_ns", (json_int_t)in->duration_ns, "lost_events", (json_int_t)in->lost_events,
         "tracer_allocations", (json_int_t)in->self_allocs,
         "finished", in->end_state != MT_END_RUNNING,
         "ring_bytes", (json_int_t)in->ring_bytes,
         "window_start_ns", (json_int_t)in->window_start_ns,
-        "foreign_allocator", str_or_null(in->foreign_allocator));
+        "foreign_allocator", mta_json_str(in->foreign_allocator));
     if (p)
         json_object_set_new(p, "stop", stop_json(in));
     return p;
@@ -88,11 +45,11 @@ static json_t *process_json(const struct mta_model *m)
 static json_t *summary_json(const struct mta_model *m)
 {
     size_t nsites, nunknown;
-    free(mta_leak_order(m, &nsites));
+    nsites = mta_sites_count(m, MTA_COST_LEAKED);
     json_t *invalid = json_array();
     for (uint64_t i = 0; i < m->invalid_frees && i < MTA_INVALID_FREES_KEPT; i++)
         json_array_append_new(invalid, mta_json_hex(m->invalid_free_ptrs[i]));
-    free(mta_unknown_order(m, &nunknown));
+    nunknown = mta_sites_count(m, MTA_COST_UNKNOWN);
     json_t *sum = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:I,s:I,s:I}",
         "events", (json_int_t)m->events,
         "allocations", (json_int_t)m->allocations,
@@ -137,7 +94,7 @@ static json_t *leaks_json(const struct mta_model *m, struct mta_symbolizer *sym,
                           const struct mta_report_opts *o, int unknown)
 {
     size_t n;
-    uint32_t *order = unknown ? mta_unknown_order(m, &n) : mta_leak_order(m, &n);
+    uint32_t *order = mta_sites_ranked(m, unknown ? MTA_COST_UNKNOWN : MTA_COST_LEAKED, &n);
     json_t *arr = json_array();
     size_t shown = o->top && o->top < n ? o->top : n;
     for (size_t i = 0; i < shown; i++) {
@@ -156,32 +113,14 @@ static json_t *leaks_json(const struct mta_model *m, struct mta_symbolizer *sym,
     return arr;
 }
 
-static const struct mta_model *sites_model;
-
-static int by_allocations(const void *a, const void *b)
-{
-    const struct mta_site *x = &sites_model->sites[*(const uint32_t *)a];
-    const struct mta_site *y = &sites_model->sites[*(const uint32_t *)b];
-    if (x->allocs != y->allocs)
-        return x->allocs > y->allocs ? -1 : 1;
-    return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
-}
-
 /* Allocation sites, most allocations first: what each stack allocated and
  * how much of it was freed. */
 static json_t *sites_json(const struct mta_model *m, struct mta_symbolizer *sym,
                           const struct mta_report_opts *o)
 {
     json_t *arr = json_array();
-    size_t n = 0, limit = m->stacks.n < m->sites_cap ? m->stacks.n : m->sites_cap;
-    uint32_t *v = mta_xmalloc((limit + 1) * sizeof *v);
-    if (!v)
-        return arr;
-    for (size_t i = 0; i < limit; i++)
-        if (m->sites[i].allocs)
-            v[n++] = (uint32_t)i;
-    sites_model = m;
-    qsort(v, n, sizeof *v, by_allocations);
+    size_t n;
+    uint32_t *v = mta_sites_ranked(m, MTA_COST_CALLS, &n);
     size_t shown = o->top && o->top < n ? o->top : n;
     for (size_t i = 0; i < shown; i++) {
         const struct mta_site *s = &m->sites[v[i]];
@@ -195,12 +134,6 @@ static json_t *sites_json(const struct mta_model *m, struct mta_symbolizer *sym,
     return arr;
 }
 
-json_t *mta_sources_json(const struct mta_model *m, struct mta_symbolizer *sym,
-                         const struct mta_report_opts *o);
-json_t *mta_leak_check_json(const struct mta_model *m, struct mta_symbolizer *sym,
-                            const struct mta_report_opts *o);
-json_t *mta_maps_json(const struct mta_model *m, struct mta_symbolizer *sym,
-                      const struct mta_report_opts *o);
 
 int mta_report_json(FILE *out, const struct mta_model *m, struct mta_symbolizer *sym,
                     const struct mta_report_opts *o)
@@ -208,7 +141,7 @@ int mta_report_json(FILE *out, const struct mta_model *m, struct mta_symbolizer 
     json_t *root = json_pack("{s:s,s:i,s:{s:o,s:I,s:I,s:I,s:b},s:o,s:o,s:o,s:o,s:o,s:o,s:o,"
                              "s:o,s:o}",
         "schema", "mtrace-report", "version", MTA_REPORT_SCHEMA_VERSION,
-        "trace", "path", str_or_null(m->source_path),
+        "trace", "path", mta_json_str(m->source_path),
         "file_bytes", (json_int_t)m->info.file_bytes,
         "record_bytes", (json_int_t)m->info.record_bytes,
         "chunks", (json_int_t)m->info.chunks, "truncated", m->info.truncated,
@@ -218,6 +151,12 @@ int mta_report_json(FILE *out, const struct mta_model *m, struct mta_symbolizer 
         "leak_check", mta_leak_check_json(m, sym, o),
         "sources", mta_sources_json(m, sym, o),
         "maps", mta_maps_json(m, sym, o));
+    if (root) {
+        json_object_set_new(root, "peak", mta_peak_json(m, sym, o));
+        json_object_set_new(root, "allocators", mta_allocators_json(m, sym, o));
+        json_object_set_new(root, "temporary", mta_temporary_json(m, sym, o));
+        json_object_set_new(root, "usage", mta_usage_json(m, sym, o));
+    }
     if (!root)
         return -1;
     json_object_set_new(root, "suppressions", o->supp ? mta_supp_json(o->supp) : json_array());

@@ -6,13 +6,11 @@
 #include <string.h>
 
 #include "regions.h"
-#include "report.h"
+#include "render_json.h"
+#include "render_text.h"
+#include "text_util.h"
 #include "xalloc.h"
 
-json_t *mta_json_hex(uint64_t v);
-json_t *mta_json_frames(struct mta_symbolizer *sym, const struct mta_model *m, uint32_t stack,
-                        const struct mta_report_opts *o);
-void mta_print_frame(FILE *out, const struct mta_frame *f, const struct mta_report_opts *o);
 
 #define TOP_OWNERS 3
 

@@ -4,17 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report.h"
+#include "render_json.h"
+#include "render_text.h"
+#include "text_util.h"
 
-json_t *mta_json_hex(uint64_t v);
-json_t *mta_startup_json(const struct mta_model *m);
-json_t *mta_threshold_json(const struct mta_model *m, struct mta_symbolizer *sym,
-                           const struct mta_report_opts *o);
-void mta_report_threshold_text(FILE *out, const struct mta_model *m, struct mta_symbolizer *sym,
-                               const struct mta_report_opts *o);
-json_t *mta_json_frames(struct mta_symbolizer *sym, const struct mta_model *m, uint32_t stack,
-                        const struct mta_report_opts *o);
-void mta_print_frame(FILE *out, const struct mta_frame *f, const struct mta_report_opts *o);
 
 /* "brk" | "mmap" | "munmap" | "mremap" (malloc-driven) or the app's own call */
 static const char *event_kind(const struct mta_heap_event *h)

@@ -7,9 +7,9 @@
 #include <string.h>
 
 #include "regions.h"
-#include "report.h"
+#include "render_json.h"
+#include "render_text.h"
 
-json_t *mta_json_hex(uint64_t v);
 
 static int same_object(const struct mta_region *a, const struct mta_region *b)
 {

@@ -3,62 +3,42 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report.h"
+#include "render_text.h"
+#include "text_util.h"
 
-#define BOLD(o) ((o)->color ? "\033[1m" : "")
-#define RED(o) ((o)->color ? "\033[31m" : "")
-#define DIM(o) ((o)->color ? "\033[2m" : "")
-#define RESET(o) ((o)->color ? "\033[0m" : "")
-
-void mta_print_frame(FILE *out, const struct mta_frame *f, const struct mta_report_opts *o);
-void mta_print_frame(FILE *out, const struct mta_frame *f, const struct mta_report_opts *o)
-{
-    const char *fn = f->function ? f->function : "??";
-    fprintf(out, "      %s%s%s", BOLD(o), fn, RESET(o));
-    if (f->inlined)
-        fprintf(out, " %s(inlined)%s", DIM(o), RESET(o));
-    if (f->file)
-        fprintf(out, "  %s:%d", mta_short_path(f->file), f->line);
-    else if (f->module)
-        fprintf(out, "  %s%s+0x%llx%s", DIM(o), mta_short_path(f->module),
-                (unsigned long long)f->offset, RESET(o));
-    else
-        fprintf(out, "  %s0x%llx%s", DIM(o), (unsigned long long)f->address, RESET(o));
-    fputc('\n', out);
-}
 
 static void print_header(FILE *out, const struct mta_model *m, const struct mta_report_opts *o)
 {
     const struct mta_trace_info *in = &m->info;
     char b1[32], b2[32];
-    fprintf(out, "%smtrace report%s: %s (pid %llu)\n", BOLD(o), RESET(o),
+    fprintf(out, "%smtrace report%s: %s (pid %llu)\n", MTA_BOLD(o), MTA_RESET(o),
             in->cmdline && *in->cmdline ? in->cmdline : (in->exe ? in->exe : "?"),
             (unsigned long long)in->pid);
     fprintf(out, "  ran %.3f s; ", (double)in->duration_ns / 1e9);
     switch (in->end_state) {
     case MT_END_EXIT: fprintf(out, "exited with status %d\n", in->end_code); break;
     case MT_END_EXEC: fprintf(out, "replaced by exec() (the new image has its own trace)\n"); break;
-    case MT_END_ABORT: fprintf(out, "%saborted (SIGABRT)%s\n", RED(o), RESET(o)); break;
+    case MT_END_ABORT: fprintf(out, "%saborted (SIGABRT)%s\n", MTA_RED(o), MTA_RESET(o)); break;
     case MT_END_UNDERSCORE_EXIT:
         fprintf(out, "ended by _exit(%d) (no exit handlers ran)\n", in->end_code);
         break;
     case MT_END_SIGNAL:
         if (mta_signal_name(in->end_code))
-            fprintf(out, "%skilled by %s (signal %d)%s\n", RED(o), mta_signal_name(in->end_code),
-                    in->end_code, RESET(o));
+            fprintf(out, "%skilled by %s (signal %d)%s\n", MTA_RED(o), mta_signal_name(in->end_code),
+                    in->end_code, MTA_RESET(o));
         else
-            fprintf(out, "%skilled by signal %d%s\n", RED(o), in->end_code, RESET(o));
+            fprintf(out, "%skilled by signal %d%s\n", MTA_RED(o), in->end_code, MTA_RESET(o));
         break;
     default:
         fprintf(out, "%sdid not finish%s: no exit was recorded (killed with SIGKILL, crashed, "
                 "or still running); the report covers every event committed before that\n",
-                RED(o), RESET(o));
+                MTA_RED(o), MTA_RESET(o));
     }
     if (in->foreign_allocator)
         fprintf(out, "  %snot traced%s: malloc in this process was %s's, not mtrace's (it was "
                 "preloaded before libmtrace.so, or is the program's own); no allocation "
                 "passed through mtrace, so the figures below say nothing about leaks\n",
-                RED(o), RESET(o), in->foreign_allocator);
+                MTA_RED(o), MTA_RESET(o), in->foreign_allocator);
     fprintf(out, "  trace: %s, %s of records, %s events\n",
             m->source_path ? m->source_path : "?", mta_human_bytes(b1, sizeof b1, in->record_bytes),
             mta_commas(b2, sizeof b2, m->events));
@@ -76,11 +56,11 @@ static void print_header(FILE *out, const struct mta_model *m, const struct mta_
     if (in->stop_reason) {
         char why[160];
         fprintf(out, "  %swarning%s: recording stopped: %s after %s; %s later events lost\n",
-                RED(o), RESET(o), mta_stop_text(why, sizeof why, in->stop_reason, in->stop_errno),
+                MTA_RED(o), MTA_RESET(o), mta_stop_text(why, sizeof why, in->stop_reason, in->stop_errno),
                 mta_human_bytes(b1, sizeof b1, in->stop_bytes),
                 mta_commas(b2, sizeof b2, in->lost_events));
     } else if (in->lost_events) {
-        fprintf(out, "  %swarning%s: %s events were lost (%s)\n", RED(o), RESET(o),
+        fprintf(out, "  %swarning%s: %s events were lost (%s)\n", MTA_RED(o), MTA_RESET(o),
                 mta_commas(b2, sizeof b2, in->lost_events),
                 in->ring_bytes ? "more threads wrote at once than MTRACE_RING holds chunks: "
                                  "raise MTRACE_RING or lower MTRACE_CHUNK"
@@ -88,17 +68,17 @@ static void print_header(FILE *out, const struct mta_model *m, const struct mta_
     }
     if (in->self_allocs)
         fprintf(out, "  %swarning%s: the tracer's own work made %llu calls into the program's "
-                "malloc; the brk/mmap story may differ from an untraced run\n", RED(o), RESET(o),
+                "malloc; the brk/mmap story may differ from an untraced run\n", MTA_RED(o), MTA_RESET(o),
                 (unsigned long long)in->self_allocs);
     if (in->truncated)
         fprintf(out, "  %swarning%s: the file is shorter than its header says; later records "
-                "are missing\n", RED(o), RESET(o));
+                "are missing\n", MTA_RED(o), MTA_RESET(o));
 }
 
 static void print_summary(FILE *out, const struct mta_model *m, const struct mta_report_opts *o)
 {
     char a[32], b[32];
-    fprintf(out, "\n%sSummary%s\n", BOLD(o), RESET(o));
+    fprintf(out, "\n%sSummary%s\n", MTA_BOLD(o), MTA_RESET(o));
     fprintf(out, "  allocations   %14s   (%s requested)\n", mta_commas(a, sizeof a, m->allocations),
             mta_human_bytes(b, sizeof b, m->bytes_allocated));
     fprintf(out, "  frees         %14s\n", mta_commas(a, sizeof a, m->frees));
@@ -109,14 +89,14 @@ static void print_summary(FILE *out, const struct mta_model *m, const struct mta
     size_t nsites;
     if (m->invalid_frees) {
         fprintf(out, "  %sinvalid frees %14s%s   (addresses that were never heap blocks: a stack "
-                "variable, a global...; e.g.", RED(o), mta_commas(a, sizeof a, m->invalid_frees),
-                RESET(o));
+                "variable, a global...; e.g.", MTA_RED(o), mta_commas(a, sizeof a, m->invalid_frees),
+                MTA_RESET(o));
         for (uint64_t i = 0; i < m->invalid_frees && i < 3; i++)
             fprintf(out, " 0x%llx", (unsigned long long)m->invalid_free_ptrs[i]);
         fprintf(out, ")\n");
     }
     if (m->fate_unknown) {
-        free(mta_unknown_order(m, &nsites));
+        nsites = mta_sites_count(m, MTA_COST_UNKNOWN);
         fprintf(out, "  unknown       %14s bytes in %s blocks from %zu call stacks: live when "
                 "the trace ends, but %s, so their frees may be missing (not leaks)\n",
                 mta_commas(a, sizeof a, m->unknown_bytes),
@@ -128,7 +108,7 @@ static void print_summary(FILE *out, const struct mta_model *m, const struct mta
                 mta_commas(a, sizeof a, m->untracked_frees));
     const struct mta_anomalies *an = &m->anomalies;
     if (m->replaced_blocks || an->null_allocs || an->impossible_sizes || an->totals_saturated) {
-        fprintf(out, "  %sanomalies%s:", RED(o), RESET(o));
+        fprintf(out, "  %sanomalies%s:", MTA_RED(o), MTA_RESET(o));
         const char *sep = " ";
         if (m->replaced_blocks) {
             fprintf(out, "%s%s allocations of an address already live", sep,
@@ -165,7 +145,7 @@ static void print_sources_brief(FILE *out, const struct mta_model *m,
         }
     char a[32], b[32];
     fprintf(out, "\n%sWhere the memory came from%s  (mtrace-report --sources for the timeline)\n",
-            BOLD(o), RESET(o));
+            MTA_BOLD(o), MTA_RESET(o));
     static const char *what[4] = {"not glibc's malloc", "brk heap (main arena)",
                                   "thread arenas", "dedicated mmap"};
     for (int s = 1; s < 4; s++) {
@@ -194,32 +174,32 @@ static void print_sites(FILE *out, const struct mta_model *m, struct mta_symboli
                         const struct mta_report_opts *o, int unknown)
 {
     size_t n;
-    uint32_t *order = unknown ? mta_unknown_order(m, &n) : mta_leak_order(m, &n);
+    uint32_t *order = mta_sites_ranked(m, unknown ? MTA_COST_UNKNOWN : MTA_COST_LEAKED, &n);
     if (!n) {
         if (!unknown && m->fate_unknown)
             fprintf(out, "\n%sNo leaks known%s: %s, so blocks still live at the end are "
                     "unknown, not leaks, and leaks after that point cannot be seen.\n",
-                    BOLD(o), RESET(o), mta_incomplete_reason(m));
+                    MTA_BOLD(o), MTA_RESET(o), mta_incomplete_reason(m));
         else if (!unknown)
             fprintf(out, "\n%sNo leaks%s: every block allocated during the trace was freed.\n",
-                    BOLD(o), RESET(o));
+                    MTA_BOLD(o), MTA_RESET(o));
         free(order);
         return;
     }
     if (unknown)
         fprintf(out, "\n%sUnknown fate by call stack%s (live when the trace ends; %s), "
-                "largest first\n", BOLD(o), RESET(o), mta_incomplete_reason(m));
+                "largest first\n", MTA_BOLD(o), MTA_RESET(o), mta_incomplete_reason(m));
     else
-        fprintf(out, "\n%sLeaks by call stack%s, largest first\n", BOLD(o), RESET(o));
+        fprintf(out, "\n%sLeaks by call stack%s, largest first\n", MTA_BOLD(o), MTA_RESET(o));
     size_t shown = o->top && o->top < n ? o->top : n;
     for (size_t i = 0; i < shown; i++) {
         const struct mta_site *s = &m->sites[order[i]];
         uint64_t bytes = unknown ? s->unknown_bytes : s->leak_bytes;
         uint64_t blocks = unknown ? s->unknown_blocks : s->leak_blocks;
         char a[32], b[32];
-        fprintf(out, "\n  %s#%zu  %s bytes in %s block%s%s", unknown ? "" : RED(o), i + 1,
+        fprintf(out, "\n  %s#%zu  %s bytes in %s block%s%s", unknown ? "" : MTA_RED(o), i + 1,
                 mta_commas(a, sizeof a, bytes), mta_commas(b, sizeof b, blocks),
-                blocks == 1 ? "" : "s", unknown ? "" : RESET(o));
+                blocks == 1 ? "" : "s", unknown ? "" : MTA_RESET(o));
         fprintf(out, "  (%s allocated here in all)\n", mta_commas(a, sizeof a, s->allocs));
         mta_print_stack(out, sym, m, order[i], o);
     }
@@ -239,5 +219,5 @@ void mta_report_text(FILE *out, const struct mta_model *m, struct mta_symbolizer
         print_sites(out, m, sym, o, 1);
     const char *w = mta_sym_warnings(sym);
     if (w && *w)
-        fprintf(out, "\n%sSymbols%s\n%s", BOLD(o), RESET(o), w);
+        fprintf(out, "\n%sSymbols%s\n%s", MTA_BOLD(o), MTA_RESET(o), w);
 }

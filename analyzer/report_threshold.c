@@ -4,12 +4,10 @@
  * served from a heap or by mmap while each value held. */
 #include <jansson.h>
 
-#include "report.h"
+#include "render_json.h"
+#include "render_text.h"
+#include "text_util.h"
 
-json_t *mta_json_hex(uint64_t v);
-json_t *mta_json_frames(struct mta_symbolizer *sym, const struct mta_model *m, uint32_t stack,
-                        const struct mta_report_opts *o);
-void mta_print_frame(FILE *out, const struct mta_frame *f, const struct mta_report_opts *o);
 
 static void print_stats(FILE *out, const struct mta_threshold_stats *st,
                         const struct mta_threshold_change *c)

@@ -12,16 +12,12 @@
 #include <sys/stat.h>
 
 #include "model.h"
+#include "json_util.h"
 #include "report_tree.h"
+#include "view_gate.h"
+#include "text_util.h"
 
-#define BOLD(o) ((o)->color ? "\033[1m" : "")
-#define RED(o) ((o)->color ? "\033[31m" : "")
-#define DIM(o) ((o)->color ? "\033[2m" : "")
-#define RESET(o) ((o)->color ? "\033[0m" : "")
 
-void mta_print_frame(FILE *out, const struct mta_frame *f, const struct mta_report_opts *o);
-json_t *mta_json_frames(struct mta_symbolizer *sym, const struct mta_model *m, uint32_t stack,
-                        const struct mta_report_opts *o);
 
 struct leak {
     uint64_t bytes, blocks, allocs;
@@ -167,48 +163,9 @@ oom:
     return MTA_EXIT_INTERNAL;
 }
 
-uint64_t mta_gate_bytes(const struct mta_model *m, const struct mta_report_opts *o)
-{
-    if (!o->leak_kinds || m->leak_inconclusive || m->info.end_state == MT_END_EXEC)
-        return mta_process_leaked_bytes(m);
-    uint64_t t = 0;
-    for (unsigned c = 0; c < MTA_LEAK_CLASSES; c++)
-        if (o->leak_kinds & (1u << c))
-            t = mta_sat_sum(t, m->cls_bytes[c] - (m->supp_bytes[c] < m->cls_bytes[c]
-                                                   ? m->supp_bytes[c] : m->cls_bytes[c]));
-    return t;
-}
-
-uint64_t mta_process_leaked_bytes(const struct mta_model *m)
-{
-    return m->info.end_state == MT_END_EXEC ? 0 : m->leaked_bytes;
-}
-
 static char *dup_or_null(const char *s)
 {
     return s ? strdup(s) : NULL;
-}
-
-/* The key a stack is merged by: function, file and line of each frame, or
- * module and offset when unnamed. */
-static char *stack_key(const struct mta_frame *f, unsigned n)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *k = open_memstream(&buf, &len);
-    if (!k)
-        return NULL;
-    for (unsigned i = 0; i < n; i++) {
-        if (f[i].function)
-            fprintf(k, "%s|%s|%d|%d\n", f[i].function, f[i].file ? f[i].file : "",
-                    f[i].line, f[i].inlined);
-        else
-            fprintf(k, "?|%s|%llx\n", f[i].module ? f[i].module : "",
-                    (unsigned long long)(f[i].module ? f[i].offset : f[i].address));
-    }
-    if (fclose(k))
-        return NULL;
-    return buf;
 }
 
 static int load_proc(struct proc *p, const struct mta_report_opts *o)
@@ -272,7 +229,7 @@ static int load_proc(struct proc *p, const struct mta_report_opts *o)
     int rc = 0;
     if (!exec && m.leaked_blocks) {
         size_t n;
-        uint32_t *order = mta_leak_order(&m, &n);
+        uint32_t *order = mta_sites_ranked(&m, MTA_COST_LEAKED, &n);
         struct mta_symbolizer *sym = mta_sym_new();
         if (sym)
             mta_sym_short_templates(sym, o->short_templates);
@@ -293,7 +250,7 @@ static int load_proc(struct proc *p, const struct mta_report_opts *o)
             l->blocks = s->leak_blocks;
             l->allocs = s->allocs;
             unsigned k = mta_stack_frames(sym, &m, order[i], o, frames, MT_MAX_DEPTH * 2);
-            l->key = stack_key(frames, k);
+            l->key = mta_stack_key(frames, k);
             size_t len = 0;
             FILE *t = open_memstream(&l->text, &len);
             if (t) {
@@ -380,10 +337,10 @@ static void print_row(FILE *out, const struct proc *p, int depth, const struct m
         snprintf(lk, sizeof lk, "%s%s", mta_commas(a, sizeof a, p->leaked_bytes),
                  p->inconclusive ? "?" : "");
     fprintf(out, "  %-12s %-8llu %-15s %s%14s%s  %s", pid, (unsigned long long)p->ppid,
-            ended(st, sizeof st, p), p->leaked_bytes ? RED(o) : "", lk,
-            p->leaked_bytes ? RESET(o) : "", image_name(p));
+            ended(st, sizeof st, p), p->leaked_bytes ? MTA_RED(o) : "", lk,
+            p->leaked_bytes ? MTA_RESET(o) : "", image_name(p));
     if (p->cmdline && *p->cmdline)
-        fprintf(out, "  %s(%s)%s", DIM(o), p->cmdline, RESET(o));
+        fprintf(out, "  %s(%s)%s", MTA_DIM(o), p->cmdline, MTA_RESET(o));
     fputc('\n', out);
 }
 
@@ -445,9 +402,9 @@ static int by_merged_bytes(const void *a, const void *b)
 static void print_leak(FILE *out, size_t i, const struct leak *l, const struct mta_report_opts *o)
 {
     char a[32], b[32];
-    fprintf(out, "\n  %s#%zu  %s bytes in %s block%s%s  (%s allocated here in all)\n", RED(o),
+    fprintf(out, "\n  %s#%zu  %s bytes in %s block%s%s  (%s allocated here in all)\n", MTA_RED(o),
             i + 1, mta_commas(a, sizeof a, l->bytes), mta_commas(b, sizeof b, l->blocks),
-            l->blocks == 1 ? "" : "s", RESET(o), mta_commas(b, sizeof b, l->allocs));
+            l->blocks == 1 ? "" : "s", MTA_RESET(o), mta_commas(b, sizeof b, l->allocs));
     fputs(l->text, out);
 }
 
@@ -459,16 +416,16 @@ static void text_report(FILE *out, struct proc *v, size_t n, struct merged *mv, 
     size_t good = 0;
     for (size_t i = 0; i < n; i++)
         good += !v[i].rc;
-    fprintf(out, "%smtrace run report%s: %zu process image%s", BOLD(o), RESET(o), good,
+    fprintf(out, "%smtrace run report%s: %zu process image%s", MTA_BOLD(o), MTA_RESET(o), good,
             good == 1 ? "" : "s");
     if (good)
         fprintf(out, " (first: %s, pid %llu)", image_name(&v[0]),
                 (unsigned long long)v[0].pid);
     fprintf(out, "\n  %sleaked %s bytes in %s block%s%s in %zu of %zu process image%s\n",
-            total ? RED(o) : "", mta_commas(a, sizeof a, total),
-            mta_commas(b, sizeof b, blocks), blocks == 1 ? "" : "s", RESET(o), leaking, good,
+            total ? MTA_RED(o) : "", mta_commas(a, sizeof a, total),
+            mta_commas(b, sizeof b, blocks), blocks == 1 ? "" : "s", MTA_RESET(o), leaking, good,
             good == 1 ? "" : "s");
-    fprintf(out, "\n%sProcesses%s\n  %-12s %-8s %-15s %14s  %s\n", BOLD(o), RESET(o), "PID",
+    fprintf(out, "\n%sProcesses%s\n  %-12s %-8s %-15s %14s  %s\n", MTA_BOLD(o), MTA_RESET(o), "PID",
             "PARENT", "ENDED", "LEAKED BYTES", "IMAGE");
     for (size_t i = 0; i < n; i++)
         if (!v[i].rc && !v[i].printed && !has_pid(v, n, v[i].ppid))
@@ -489,17 +446,17 @@ static void text_report(FILE *out, struct proc *v, size_t n, struct merged *mv, 
             if (untraced_exec(v, n, i))
                 fprintf(out, "  %spid %llu exec'd a program that was not traced%s (statically "
                         "linked, setuid, or LD_PRELOAD removed from its environment): its "
-                        "leaks are unknown\n", RED(o), (unsigned long long)v[i].pid, RESET(o));
+                        "leaks are unknown\n", MTA_RED(o), (unsigned long long)v[i].pid, MTA_RESET(o));
         }
     for (size_t i = 0; i < n; i++)
         if (v[i].rc)
-            fprintf(out, "\n  %strace not read%s: %s\n", RED(o), RESET(o), v[i].error);
+            fprintf(out, "\n  %strace not read%s: %s\n", MTA_RED(o), MTA_RESET(o), v[i].error);
     for (size_t i = 0; i < n; i++) {
         const struct proc *p = &v[i];
         if (p->rc || !p->nleaks)
             continue;
         fprintf(out, "\n%sLeaks of process %llu (%s)%s: %s bytes in %s block%s, largest first\n",
-                BOLD(o), (unsigned long long)p->pid, image_name(p), RESET(o),
+                MTA_BOLD(o), (unsigned long long)p->pid, image_name(p), MTA_RESET(o),
                 mta_commas(a, sizeof a, p->leaked_bytes), mta_commas(b, sizeof b, p->leaked_blocks),
                 p->leaked_blocks == 1 ? "" : "s");
         size_t shown = o->top && o->top < p->nleaks ? o->top : p->nleaks;
@@ -509,14 +466,14 @@ static void text_report(FILE *out, struct proc *v, size_t n, struct merged *mv, 
             fprintf(out, "\n  ... and %zu more stacks (--top 0 lists all)\n", p->nleaks - shown);
     }
     if (leaking > 1) {
-        fprintf(out, "\n%sLeaks of all processes by call stack%s, largest first\n", BOLD(o),
-                RESET(o));
+        fprintf(out, "\n%sLeaks of all processes by call stack%s, largest first\n", MTA_BOLD(o),
+                MTA_RESET(o));
         size_t shown = o->top && o->top < nm ? o->top : nm;
         for (size_t i = 0; i < shown; i++) {
             const struct merged *g = &mv[i];
-            fprintf(out, "\n  %s#%zu  %s bytes in %s block%s%s  in %zu process%s:", RED(o),
+            fprintf(out, "\n  %s#%zu  %s bytes in %s block%s%s  in %zu process%s:", MTA_RED(o),
                     i + 1, mta_commas(a, sizeof a, g->bytes), mta_commas(b, sizeof b, g->blocks),
-                    g->blocks == 1 ? "" : "s", RESET(o), g->npids, g->npids == 1 ? "" : "es");
+                    g->blocks == 1 ? "" : "s", MTA_RESET(o), g->npids, g->npids == 1 ? "" : "es");
             for (size_t j = 0; j < g->npids && j < 20; j++)
                 fprintf(out, " %llu", (unsigned long long)g->pids[j]);
             fprintf(out, "%s\n", g->npids > 20 ? " ..." : "");
@@ -526,7 +483,7 @@ static void text_report(FILE *out, struct proc *v, size_t n, struct merged *mv, 
             fprintf(out, "\n  ... and %zu more stacks (--top 0 lists all)\n", nm - shown);
     }
     if (!total)
-        fprintf(out, "\n%sNo leaks%s in any process.\n", BOLD(o), RESET(o));
+        fprintf(out, "\n%sNo leaks%s in any process.\n", MTA_BOLD(o), MTA_RESET(o));
 }
 
 /* A JSON string of s; bytes of s that are not valid UTF-8 become '?'. */

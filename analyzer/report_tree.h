@@ -23,13 +23,6 @@ int mta_run_expand(char **inputs, int n, char ***paths, size_t *np, int *is_run,
                    struct mta_error *err);
 void mta_run_paths_free(char **paths, size_t np);
 
-/* Leaked bytes that count for a gate: none for an image replaced by exec
- * (the exec released its memory). */
-uint64_t mta_process_leaked_bytes(const struct mta_model *m);
-/* The bytes --fail-on-leaks counts: the classes of o->leak_kinds, less
- * suppressed blocks; the lost (or unclassified) bytes by default. */
-uint64_t mta_gate_bytes(const struct mta_model *m, const struct mta_report_opts *o);
-
 /* The run report of paths (text or JSON; out NULL: only the gate).  fail_over >= 0: the gate (exit
  * 4 when the leaks of all processes sum to more, naming the processes).
  * Returns an exit status (errors.h). */

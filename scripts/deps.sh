@@ -11,7 +11,7 @@ pkgs=(cmake make gcc pkg-config libc6-dev libunwind-dev libjansson-dev libdw-dev
 case $what in
   build) ;;
   test) pkgs+=(python3 python3-jsonschema valgrind strace procps clang libclang-rt-14-dev
-             libjemalloc2) ;;
+             libjemalloc2 chromium) ;;
   bench) pkgs+=(python3 valgrind strace procps heaptrack zstd) ;;
   *) echo "deps.sh: unknown set '$what' (build, test or bench)" >&2; exit 1 ;;
 esac

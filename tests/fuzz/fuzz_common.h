@@ -12,7 +12,8 @@
 
 #include "errors.h"
 #include "model.h"
-#include "report.h"
+#include "render_json.h"
+#include "render_text.h"
 #include "trace.h"
 
 typedef int (*fuzz_reader)(const char *name, const uint8_t *data, size_t size,

@@ -8,7 +8,8 @@
 #include <unistd.h>
 
 #include "model.h"
-#include "report.h"
+#include "render_json.h"
+#include "render_text.h"
 #include "trace_builder.h"
 
 static struct tb tb;

@@ -1,0 +1,46 @@
+/* Helpers of the JSON renderers. */
+#include <stdlib.h>
+
+#include "json_util.h"
+#include "xalloc.h"
+
+json_t *mta_json_hex(uint64_t v)
+{
+    char buf[24];
+    snprintf(buf, sizeof buf, "0x%llx", (unsigned long long)v);
+    return json_string(buf);
+}
+
+/* Text from the trace need not be UTF-8 (a command line, a path): bytes
+ * that are not are shown as '?' rather than losing the whole report. */
+json_t *mta_json_str(const char *s)
+{
+    if (!s)
+        return json_null();
+    json_t *j = json_string(s);
+    if (j)
+        return j;
+    char *c = mta_xstrdup(s);
+    for (char *p = c; *p; p++)
+        if ((unsigned char)*p >= 0x80)
+            *p = '?';
+    j = json_string(c);
+    free(c);
+    return j;
+}
+
+json_t *mta_json_frames(struct mta_symbolizer *sym, const struct mta_model *m, uint32_t stack,
+                        const struct mta_report_opts *o)
+{
+    struct mta_frame frames[MT_MAX_DEPTH * 2];
+    unsigned k = mta_stack_frames(sym, m, stack, o, frames, sizeof frames / sizeof frames[0]);
+    json_t *arr = json_array();
+    for (unsigned i = 0; i < k; i++) {
+        const struct mta_frame *f = &frames[i];
+        json_array_append_new(arr, json_pack("{s:o,s:o,s:i,s:b,s:o,s:o}",
+            "function", mta_json_str(f->function), "file", mta_json_str(f->file),
+            "line", f->line, "inlined", f->inlined, "module", mta_json_str(f->module),
+            "address", mta_json_hex(f->address)));
+    }
+    return arr;
+}

@@ -1,0 +1,29 @@
+/* The JSON renderers: the report for programs (docs/report-json.md), one
+ * function per member of the document. */
+#ifndef MTA_RENDER_JSON_H
+#define MTA_RENDER_JSON_H
+
+#include <jansson.h>
+#include <stdio.h>
+
+#include "json_util.h"
+#include "report.h"
+
+/* The whole report as one JSON document. */
+int mta_report_json(FILE *out, const struct mta_model *m, struct mta_symbolizer *sym,
+                    const struct mta_report_opts *opts);
+/* "sources" (report_sources.c), its "threshold" (report_threshold.c) and
+ * "startup" (report_startup.c) */
+json_t *mta_sources_json(const struct mta_model *m, struct mta_symbolizer *sym,
+                         const struct mta_report_opts *o);
+json_t *mta_threshold_json(const struct mta_model *m, struct mta_symbolizer *sym,
+                           const struct mta_report_opts *o);
+json_t *mta_startup_json(const struct mta_model *m);
+/* "leak_check" (leak_report.c) */
+json_t *mta_leak_check_json(const struct mta_model *m, struct mta_symbolizer *sym,
+                            const struct mta_report_opts *o);
+/* "maps" (report_maps.c) */
+json_t *mta_maps_json(const struct mta_model *m, struct mta_symbolizer *sym,
+                      const struct mta_report_opts *o);
+
+#endif
