@@ -44,6 +44,11 @@ int mta_pack_file(const char *in, const char *out, int level, struct mta_pack_st
                   struct mta_error *err);
 int mta_unpack_file(const char *in, const char *out, struct mta_error *err);
 
+/* The fields after dt of a record packing splits into columns: p a pointer
+ * delta, s a size, k a stack id (free "p", allocation "psk", realloc
+ * "ppsk"); NULL for a record stored whole. */
+const char *mta_pack_columns(uint8_t tag);
+
 /* mtrace-report --pack / --unpack over the files given (output: --output,
  * with one file only).  An exit status (errors.h); messages on stderr. */
 int mta_pack_cli(int unpack, char **paths, int n, const char *output, int level);

@@ -31,15 +31,17 @@ struct mta_pack_stream {
 
 /* The streams.  The file is walked as the reader walks it (file header,
  * chunk headers, chunk records, unused tails; pack_walk.c): every byte that
- * is not part of a free or allocation record goes to OTHER as it is.  The
- * records of a chunk are a sequence of codes in TAGS:
- *   MT_TAG_FREE, MT_TAG_ALLOC + kind: the record's fields are in the columns
- *       (dt varint in DT as written; the pointer delta d as the low 4 bits of
- *       d in LOW, one byte, and uv zigzag(d >> 4) in DP; for allocations the
- *       size and stack varints in SIZE and STACK as written);
+ * is not part of a free, allocation or realloc record goes to OTHER as it
+ * is.  The records of a chunk are a sequence of codes in TAGS:
+ *   MT_TAG_FREE, MT_TAG_REALLOC, MT_TAG_ALLOC + kind: the record's fields
+ *       are in the columns: the dt varint in DT as written; each pointer
+ *       delta d (one for free and allocation, two for realloc) as its low 4
+ *       bits in LOW, one byte, and uv zigzag(d >> 4) in DP; the size and
+ *       stack varints in SIZE and STACK as written;
  *   another known tag: uv n in OTHER, then the record's n bytes after its tag;
  *   MTA_PK_REST: the rest of the chunk's records are in OTHER as they are
- *       (an unknown tag, a record cut short, a padded pointer varint). */
+ *       (padding, an unknown tag, a record cut short, a pointer delta not
+ *       in its shortest form). */
 enum mta_pack_stream_id {
     MTA_PK_OTHER = 0,
     MTA_PK_TAGS = 1,

@@ -129,13 +129,11 @@ static int read_uv(struct joiner *j, int id, uint64_t *v)
     return 0;
 }
 
-/* A free or allocation record from the columns into rec; its length. */
-static int join_hot(struct joiner *j, uint8_t tag, uint8_t *rec)
+/* A pointer delta from LOW and DP, in its shortest form, to *p. */
+static int join_pointer(struct joiner *j, uint8_t **p)
 {
-    uint8_t *p = rec;
-    *p++ = tag;
     uint64_t shifted;
-    if (copy_varint(j, MTA_PK_DT, &p) || read_uv(j, MTA_PK_DP, &shifted))
+    if (read_uv(j, MTA_PK_DP, &shifted))
         return -1;
     int low = mta_zin_byte(&j->s[MTA_PK_LOW]);
     if (low < 0)
@@ -143,9 +141,21 @@ static int join_hot(struct joiner *j, uint8_t tag, uint8_t *rec)
     int64_t high = mt_unzigzag(shifted);
     if (low > 15 || high < INT64_MIN / 16 || high > INT64_MAX / 16)
         return corrupt(j, "a pointer delta out of range");
-    p = mt_put_sv(p, (int64_t)(((uint64_t)high << 4) | (uint64_t)low));
-    if (tag != MT_TAG_FREE && (copy_varint(j, MTA_PK_SIZE, &p) || copy_varint(j, MTA_PK_STACK, &p)))
+    *p = mt_put_sv(*p, (int64_t)(((uint64_t)high << 4) | (uint64_t)low));
+    return 0;
+}
+
+/* A record split into columns (mta_pack_columns) back into rec; its length. */
+static int join_columns(struct joiner *j, uint8_t tag, const char *cols, uint8_t *rec)
+{
+    uint8_t *p = rec;
+    *p++ = tag;
+    if (copy_varint(j, MTA_PK_DT, &p))
         return -1;
+    for (; *cols; cols++)
+        if (*cols == 'p' ? join_pointer(j, &p)
+                         : copy_varint(j, *cols == 's' ? MTA_PK_SIZE : MTA_PK_STACK, &p))
+            return -1;
     return (int)(p - rec);
 }
 
@@ -158,9 +168,10 @@ static int records(void *ctx, uint64_t n)
             return stream_failed(j, MTA_PK_TAGS);
         if (code == MTA_PK_REST)
             return raw(j, n, NULL);
-        uint8_t rec[4 * MT_VARINT_MAX + 8];
-        if (code == MT_TAG_FREE || (code >= MT_TAG_ALLOC && code < MT_TAG_ALLOC + MT_KIND_COUNT)) {
-            int len = join_hot(j, (uint8_t)code, rec);
+        uint8_t rec[1 + 5 * MT_VARINT_MAX];
+        const char *cols = mta_pack_columns((uint8_t)code);
+        if (cols) {
+            int len = join_columns(j, (uint8_t)code, cols, rec);
             if (len < 0)
                 return -1;
             if ((uint64_t)len > n)

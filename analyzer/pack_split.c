@@ -75,9 +75,17 @@ static int raw(void *ctx, uint64_t n, uint8_t *keep)
     return 0;
 }
 
-static int is_hot(uint8_t tag)
+/* The fields after dt of a record split into columns (pack_format.h): p a
+ * pointer delta, s a size, k a stack id.  NULL: the record is stored whole. */
+const char *mta_pack_columns(uint8_t tag)
 {
-    return tag == MT_TAG_FREE || (tag >= MT_TAG_ALLOC && tag < MT_TAG_ALLOC + MT_KIND_COUNT);
+    if (tag == MT_TAG_FREE)
+        return "p";
+    if (tag == MT_TAG_REALLOC)
+        return "ppsk";
+    if (tag >= MT_TAG_ALLOC && tag < MT_TAG_ALLOC + MT_KIND_COUNT)
+        return "psk";
+    return NULL;
 }
 
 /* The fields after the tag of every other record the splitter stores whole:
@@ -88,7 +96,6 @@ static const char *other_fields(uint8_t tag)
     switch (tag) {
     case MT_TAG_STACK:
     case MT_TAG_STACK_CUT: return "vC";
-    case MT_TAG_REALLOC: return "vvvvv";
     case MT_TAG_INFO: return "vL";
     case MT_TAG_MODULE: return "vvvLL";
     case MT_TAG_BRK: return "vvvvv";
@@ -128,41 +135,51 @@ static const uint8_t *other_end(uint8_t tag, const uint8_t *p, const uint8_t *en
     return p;
 }
 
-/* A free or allocation record at rec into the columns.  0; 1 if it cannot
- * be split exactly (cut short, a padded pointer delta); -1 on error. */
-static int split_hot(struct splitter *sp, const uint8_t *rec, const uint8_t *end,
-                     const uint8_t **next)
+/* A pointer delta d into LOW (its low 4 bits: glibc's blocks are 16-byte
+ * aligned, so nearly always 0) and DP (the rest). */
+static int split_pointer(struct splitter *sp, int64_t d)
 {
-    uint8_t tag = rec[0];
-    const uint8_t *dt = rec + 1, *dp, *size = NULL, *stack = NULL, *p = dt;
-    int64_t d;
-    uint64_t u;
-    if (mt_get_uv(&p, end, &u))
-        return 1;
-    dp = p;
-    if (mt_get_sv(&p, end, &d))
-        return 1;
-    uint8_t canon[MT_VARINT_MAX];
-    if (mt_put_sv(canon, d) - canon != p - dp || memcmp(canon, dp, (size_t)(p - dp)))
-        return 1;
-    if (tag != MT_TAG_FREE) {
-        size = p;
+    uint8_t shifted[MT_VARINT_MAX];
+    size_t n = (size_t)(mt_put_uv(shifted, mt_zigzag(d >> 4)) - shifted);
+    return mta_zout_byte(&sp->s[MTA_PK_LOW], (uint8_t)((uint64_t)d & 15)) ||
+           mta_zout_put(&sp->s[MTA_PK_DP], shifted, n);
+}
+
+/* A record whose fields go to the columns (mta_pack_columns), at rec.  0;
+ * 1 if it cannot be split exactly (cut short, a padded pointer delta), and
+ * then nothing was written; -1 on error. */
+static int split_columns(struct splitter *sp, const char *cols, const uint8_t *rec,
+                         const uint8_t *end, const uint8_t **next)
+{
+    /* first check the whole record, then write it: a record that cannot be
+     * split leaves the columns untouched */
+    const uint8_t *field[6], *p = rec + 1;
+    int64_t d[6];
+    size_t n = strlen(cols) + 1;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t u;
+        field[i] = p;
         if (mt_get_uv(&p, end, &u))
             return 1;
-        stack = p;
-        if (mt_get_uv(&p, end, &u))
+        d[i] = mt_unzigzag(u);
+        uint8_t canon[MT_VARINT_MAX]; /* the columns give back the shortest form */
+        if (i && cols[i - 1] == 'p' &&
+            ((size_t)(mt_put_uv(canon, u) - canon) != (size_t)(p - field[i]) ||
+             memcmp(canon, field[i], (size_t)(p - field[i]))))
             return 1;
     }
-    uint8_t shifted[MT_VARINT_MAX];
-    size_t nshifted = (size_t)(mt_put_uv(shifted, mt_zigzag(d >> 4)) - shifted);
-    if (mta_zout_byte(&sp->s[MTA_PK_TAGS], tag) ||
-        mta_zout_put(&sp->s[MTA_PK_DT], dt, (size_t)(dp - dt)) ||
-        mta_zout_byte(&sp->s[MTA_PK_LOW], (uint8_t)((uint64_t)d & 15)) ||
-        mta_zout_put(&sp->s[MTA_PK_DP], shifted, nshifted))
+    field[n] = p;
+    if (mta_zout_byte(&sp->s[MTA_PK_TAGS], rec[0]) ||
+        mta_zout_put(&sp->s[MTA_PK_DT], field[0], (size_t)(field[1] - field[0])))
         return -1;
-    if (size && (mta_zout_put(&sp->s[MTA_PK_SIZE], size, (size_t)(stack - size)) ||
-                 mta_zout_put(&sp->s[MTA_PK_STACK], stack, (size_t)(p - stack))))
-        return -1;
+    for (size_t i = 1; i < n; i++) {
+        const uint8_t *f = field[i];
+        size_t len = (size_t)(field[i + 1] - f);
+        int rc = cols[i - 1] == 'p' ? split_pointer(sp, d[i])
+                 : mta_zout_put(&sp->s[cols[i - 1] == 's' ? MTA_PK_SIZE : MTA_PK_STACK], f, len);
+        if (rc)
+            return -1;
+    }
     *next = p;
     return 0;
 }
@@ -172,8 +189,9 @@ static int split_records(struct splitter *sp, const uint8_t *p, const uint8_t *e
     while (p < end) {
         uint8_t tag = *p;
         const uint8_t *next = NULL;
-        if (is_hot(tag)) {
-            int rc = split_hot(sp, p, end, &next);
+        const char *cols = mta_pack_columns(tag);
+        if (cols) {
+            int rc = split_columns(sp, cols, p, end, &next);
             if (rc < 0)
                 return -1;
             if (rc == 0) {
