@@ -18,6 +18,7 @@
 #include "render_text.h"
 #include "render_views.h"
 #include "progress.h"
+#include "pack.h"
 #include "report_tree.h"
 #include "symbolize.h"
 #include "view_gate.h"
@@ -81,7 +82,8 @@ static void usage(FILE *out)
         "                    list a leak:FUNCTION line for each lost stack\n"
         "  --max-peak SIZE   exit with status 4 if the peak live heap of a process\n"
         "                    exceeded SIZE bytes (K, M, G suffixes)\n"
-        "  --output FILE     write the report to FILE instead of standard output\n"
+        "  --output FILE, -o FILE\n"
+        "                    write the report to FILE instead of standard output\n"
         "CI formats (with any report and gate; docs/ci-formats.md):\n"
         "  --junit FILE      JUnit XML: a test case per process, failed when a gate fails\n"
         "                    for it (without --fail-on-leaks: when it lost any byte of the\n"
@@ -92,6 +94,12 @@ static void usage(FILE *out)
         "                    GitHub Actions ::error/::warning lines on standard output,\n"
         "                    after the report (with --json, give the report --output)\n"
         "  --run             report even one trace as a run (--json: the run schema)\n"
+        "packed traces (zstd at rest, read like any trace; docs/trace-format.md):\n"
+        "  --pack TRACE...   write each TRACE as TRACE.zst (or --output FILE), a few\n"
+        "                    bytes per event; an existing file is never overwritten\n"
+        "  --pack-level N    zstd level 1-19 (default 3)\n"
+        "  --unpack T.zst... write the original trace back, byte for byte, as T (or\n"
+        "                    --output FILE)\n"
         "  --version, --help\n"
         "\n"
         "exit status: 0 report printed; 1 bad command line; 2 cannot read the input\n"
@@ -185,7 +193,8 @@ int main(int argc, char **argv)
            OPT_EXPORT, OPT_SOURCES, OPT_MAPS, OPT_JSON, OPT_OUTPUT, OPT_RUN,
            OPT_SHORT_TEMPLATES, OPT_SUPP, OPT_PRINT_SUPP, OPT_MAX_PEAK, OPT_KINDS,
            OPT_JUNIT, OPT_SARIF, OPT_ANNOTATIONS, OPT_PEAK, OPT_ALLOCATORS, OPT_TEMPORARY,
-           OPT_USAGE, OPT_FOLDED, OPT_WEIGHT, OPT_HTML, OPT_DIFF, OPT_FAIL_INCREASE };
+           OPT_USAGE, OPT_FOLDED, OPT_WEIGHT, OPT_HTML, OPT_DIFF, OPT_FAIL_INCREASE, OPT_PACK,
+           OPT_UNPACK, OPT_PACK_LEVEL };
     static const struct option longopts[] = {
         {"json", no_argument, NULL, OPT_JSON},
         {"sources", no_argument, NULL, OPT_SOURCES},
@@ -216,6 +225,9 @@ int main(int argc, char **argv)
         {"html", required_argument, NULL, OPT_HTML},
         {"diff", no_argument, NULL, OPT_DIFF},
         {"fail-on-increase", optional_argument, NULL, OPT_FAIL_INCREASE},
+        {"pack", no_argument, NULL, OPT_PACK},
+        {"unpack", no_argument, NULL, OPT_UNPACK},
+        {"pack-level", required_argument, NULL, OPT_PACK_LEVEL},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -227,7 +239,8 @@ int main(int argc, char **argv)
     int annotations = 0, diff = 0;
     long long fail_increase = -1;
     const char *html = NULL;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    int pack = 0, unpack = 0, pack_level = MTA_PACK_LEVEL_DEFAULT, other_opts = 0;
+    while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
         char *end;
         enum mode want = MODE_TEXT;
         switch (c) {
@@ -255,7 +268,23 @@ int main(int argc, char **argv)
             mode_set = 1;
             continue;
         }
+        if (c != OPT_OUTPUT && c != 'o' && c != OPT_PACK && c != OPT_UNPACK &&
+            c != OPT_PACK_LEVEL && c != OPT_VERSION && c != 'h')
+            other_opts = 1;
         switch (c) {
+        case OPT_PACK: pack = 1; break;
+        case OPT_UNPACK: unpack = 1; break;
+        case OPT_PACK_LEVEL: {
+            unsigned long v = strtoul(optarg, &end, 10);
+            if (*end || !*optarg || v < 1 || v > MTA_PACK_LEVEL_MAX) {
+                fprintf(stderr, "mtrace-report: --pack-level wants a zstd level from 1 to %d, "
+                        "not '%s'\n", MTA_PACK_LEVEL_MAX, optarg);
+                return MTA_EXIT_USAGE;
+            }
+            pack_level = (int)v;
+            break;
+        }
+        case 'o':
         case OPT_OUTPUT: output = optarg; break;
         case OPT_DIFF: diff = 1; break;
         case OPT_WEIGHT:
@@ -351,6 +380,20 @@ int main(int argc, char **argv)
     if (optind >= argc) {
         fprintf(stderr, "mtrace-report: give a trace file, several, or a run directory "
                 "(try --help)\n");
+        return MTA_EXIT_USAGE;
+    }
+    if (pack || unpack) {
+        if ((pack && unpack) || mode_set || other_opts) {
+            fprintf(stderr, "mtrace-report: --pack and --unpack only convert traces (with "
+                    "--output, --pack-level); run mtrace-report again on the result for a "
+                    "report\n");
+            return MTA_EXIT_USAGE;
+        }
+        mta_alloc_setup();
+        return mta_pack_cli(unpack, argv + optind, argc - optind, output, pack_level);
+    }
+    if (pack_level != MTA_PACK_LEVEL_DEFAULT) {
+        fprintf(stderr, "mtrace-report: --pack-level goes with --pack\n");
         return MTA_EXIT_USAGE;
     }
     if (html && output) {

@@ -59,6 +59,10 @@ static void usage(FILE *out)
         "  --output FILE     write the report to FILE, not standard output (the\n"
         "                    program's own output then stays alone on stdout)\n"
         "  --no-report       only trace; do not run mtrace-report afterwards\n"
+        "  --pack            after the run, pack each trace (mtrace-report --pack: zstd,\n"
+        "                    a few bytes per event) and remove the unpacked one; the\n"
+        "                    report and mtrace-report read the .trace.zst files as they are\n"
+        "  --pack-level N    zstd level 1-19 for --pack (default 3)\n"
         "  --junit FILE, --sarif FILE, --github-annotations\n"
         "                    the CI formats of the report (see mtrace-report --help and\n"
         "                    docs/ci-formats.md); the files are checked before the run\n"
@@ -114,7 +118,8 @@ static int find_lib(char *out, size_t cap)
 struct run_opts {
     const char *name_pattern, *run_dir, *output, *junit, *sarif;
     int annotations;
-    int report, clean_run_dir;
+    int report, clean_run_dir, pack;
+    const char *pack_level;
     const char *report_args[64];
     int nreport;
     enum mta_report_mode mode;
@@ -169,6 +174,20 @@ static int parse(int argc, char **argv, struct run_opts *o, int *prog)
         }
         if (!strcmp(a, "--no-report")) {
             o->report = 0;
+            continue;
+        }
+        if (!strcmp(a, "--pack")) {
+            o->pack = 1;
+            continue;
+        }
+        if (is_opt(a, "--pack-level")) {
+            char *end;
+            unsigned long n;
+            if (!(v = value(argc, argv, &i, "--pack-level")) || !*v ||
+                (n = strtoul(v, &end, 10), *end) || n < 1 || n > 19)
+                return bad("--pack-level wants a zstd level from 1 to 19, not '%s'%s",
+                           v ? v : "", "");
+            o->pack_level = v;
             continue;
         }
         if (!strcmp(a, "--clean-run-dir")) {
@@ -292,6 +311,8 @@ static int parse(int argc, char **argv, struct run_opts *o, int *prog)
         return bad("--no-report: there is no report for %s to apply to%s",
                    o->output ? "--output" : o->junit ? "--junit" : o->sarif ? "--sarif"
                    : o->annotations ? "--github-annotations" : o->report_args[0], "");
+    if (o->pack_level && !o->pack)
+        return bad("--pack-level goes with --pack%s%s", "", "");
     if (o->clean_run_dir && !o->run_dir)
         return bad("--clean-run-dir cleans the directory given with --run-dir%s%s", "", "");
     if (o->annotations && o->mode == MTA_MODE_JSON && !o->output)
@@ -610,6 +631,39 @@ static int wait_status(pid_t pid)
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+/* --pack: mtrace-report --pack each trace into TRACE.zst, then remove the
+ * trace; one that could not be packed stays as it is (mtrace-report said
+ * why) and is reported unpacked. */
+static void pack_traces(const char *reporter, const char *level, struct found *traces, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *argv[] = {reporter, "--pack", "--pack-level", level ? level : "3", "--",
+                              traces[i].path, NULL};
+        size_t len = strlen(traces[i].path) + 5;
+        char *packed = malloc(len);
+        if (!packed)
+            return;
+        snprintf(packed, len, "%s.zst", traces[i].path);
+        fflush(NULL);
+        pid_t pid = fork();
+        if (pid == 0) {
+            execv(reporter, (char *const *)argv);
+            fprintf(stderr, "mtrace-run: cannot run %s: %s\n", reporter, strerror(errno));
+            _exit(5);
+        }
+        if (pid < 0 || wait_status(pid) != 0) {
+            fprintf(stderr, "mtrace-run: %s stays unpacked\n", traces[i].path);
+            free(packed);
+            continue;
+        }
+        if (unlink(traces[i].path) != 0)
+            fprintf(stderr, "mtrace-run: cannot remove %s after packing it: %s\n",
+                    traces[i].path, strerror(errno));
+        free(traces[i].path);
+        traces[i].path = packed;
+    }
+}
+
 int main(int argc, char **argv)
 {
     struct run_opts o = {.report = 1, .mode = MTA_MODE_TEXT};
@@ -642,7 +696,7 @@ int main(int argc, char **argv)
     }
     self_dir(self, sizeof self);
     snprintf(reporter, sizeof reporter, "%s/mtrace-report", self);
-    if (o.report && !exists(reporter)) {
+    if ((o.report || o.pack) && !exists(reporter)) {
         fprintf(stderr, "mtrace-run: cannot find mtrace-report next to mtrace-run (%s)\n",
                 reporter);
         return RUN_USAGE;
@@ -722,6 +776,8 @@ int main(int argc, char **argv)
     struct found *traces = NULL;
     size_t n = find_traces(dir, pat, pid, since, &traces);
     fprintf(stderr, "mtrace-run: %zu trace%s in %s\n", n, n == 1 ? "" : "s", dir);
+    if (o.pack)
+        pack_traces(reporter, o.pack_level, traces, n);
     if (!o.report || n == 0) {
         if (n == 0)
             fprintf(stderr, "mtrace-run: no trace was written in %s: the program ended before "

@@ -54,18 +54,23 @@ struct merged {
     size_t npids;
 };
 
+/* NAME.trace or NAME.trace.N (a later image of the pid), each optionally
+ * packed: .zst after it (mtrace-report --pack). */
 static int is_trace_name(const char *name)
 {
+    size_t len = strlen(name);
+    if (len > 4 && !strcmp(name + len - 4, ".zst"))
+        len -= 4;
     const char *t = strstr(name, ".trace");
-    while (t) {
-        const char *rest = t + 6;
-        if (!*rest)
+    while (t && t + 6 <= name + len) {
+        const char *rest = t + 6, *stop = name + len;
+        if (rest == stop)
             return 1;
-        if (*rest == '.' && rest[1]) {
+        if (*rest == '.' && rest + 1 < stop) {
             const char *d = rest + 1;
-            while (*d >= '0' && *d <= '9')
+            while (d < stop && *d >= '0' && *d <= '9')
                 d++;
-            if (!*d)
+            if (d == stop)
                 return 1;
         }
         t = strstr(t + 1, ".trace");
@@ -73,14 +78,38 @@ static int is_trace_name(const char *name)
     return 0;
 }
 
+/* The length of a name without a .zst suffix. */
+static size_t unpacked_len(const char *s)
+{
+    size_t n = strlen(s);
+    return n > 4 && !strcmp(s + n - 4, ".zst") ? n - 4 : n;
+}
+
 static int by_string(const void *a, const void *b)
 {
     const char *x = *(char *const *)a, *y = *(char *const *)b;
-    size_t lx = strlen(x), ly = strlen(y);
-    /* t.1.trace before t.1.trace.1 before t.1.trace.10 */
+    size_t lx = unpacked_len(x), ly = unpacked_len(y);
+    /* t.1.trace before t.1.trace.1 before t.1.trace.10; packed or not */
     if (lx != ly && !strncmp(x, y, lx < ly ? lx : ly))
         return lx < ly ? -1 : 1;
-    return strcmp(x, y);
+    int c = strncmp(x, y, lx < ly ? lx : ly);
+    return c ? c : strcmp(x, y);
+}
+
+/* Drops T.zst where T is there too (a trace packed but kept): sorted, T
+ * comes right before T.zst. */
+static size_t drop_packed_twins(char **v, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (k && unpacked_len(v[i]) == strlen(v[k - 1]) &&
+            !strncmp(v[i], v[k - 1], strlen(v[k - 1])) && strlen(v[i]) != strlen(v[k - 1])) {
+            free(v[i]);
+            continue;
+        }
+        v[k++] = v[i];
+    }
+    return k;
 }
 
 static int push(char ***v, size_t *n, size_t *cap, char *s)
@@ -147,12 +176,13 @@ int mta_run_expand(char **inputs, int n, char ***paths, size_t *np, int *is_run,
         if (cnt == first) {
             mta_set_error(err, MTA_EXIT_IO,
                           "%s: no trace files in this directory (names ending in .trace or "
-                          ".trace.N); give a run directory written by mtrace-run or the "
-                          "trace files themselves", inputs[i]);
+                          ".trace.N, packed or not: .zst); give a run directory written "
+                          "by mtrace-run or the trace files themselves", inputs[i]);
             mta_run_paths_free(v, cnt);
             return MTA_EXIT_IO;
         }
         qsort(v + first, cnt - first, sizeof *v, by_string);
+        cnt = first + drop_packed_twins(v + first, cnt - first);
     }
     *paths = v;
     *np = cnt;

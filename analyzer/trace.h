@@ -112,7 +112,8 @@ int mta_read_binary_mem(const char *name, const void *data, uint64_t size,
 int mta_read_json(const char *path, const struct mta_sink *sink, struct mta_error *err);
 int mta_read_json_mem(const char *name, const char *data, size_t size,
                       const struct mta_sink *sink, struct mta_error *err);
-/* Picks the reader by content (binary magic, else JSON). */
+/* Picks the reader by content: JSON, a packed trace (unpacked first into an
+ * unlinked temporary file in $TMPDIR or /tmp, see pack.h), else binary. */
 int mta_read_any(const char *path, const struct mta_sink *sink, struct mta_error *err);
 
 #endif

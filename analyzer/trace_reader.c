@@ -16,6 +16,7 @@
 
 #include "errors.h"
 #include "mtrace/varint.h"
+#include "pack.h"
 #include "trace.h"
 #include "xalloc.h"
 
@@ -791,27 +792,45 @@ int mta_read_binary_mem(const char *name, const void *data, uint64_t size,
     return read_binary(&r);
 }
 
-int mta_read_binary(const char *path, const struct mta_sink *sink, struct mta_error *err)
+/* The reader over an open regular file; `path` names it in messages. */
+static int read_binary_fd(const char *path, int fd, const struct mta_sink *sink,
+                          struct mta_error *err)
 {
     struct reader r;
     memset(&r, 0, sizeof r);
     r.path = path;
     r.sink = sink;
     r.err = err;
+    struct stat st;
+    if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+        mta_set_error(err, MTA_EXIT_IO, "%s: not a regular file", path);
+        return -1;
+    }
+    r.size = (uint64_t)st.st_size;
+    r.fd = fd;
+    return read_binary(&r);
+}
+
+int mta_read_binary(const char *path, const struct mta_sink *sink, struct mta_error *err)
+{
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         mta_set_error(err, MTA_EXIT_IO, "%s: cannot open: %s", path, strerror(errno));
         return -1;
     }
-    struct stat st;
-    if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-        mta_set_error(err, MTA_EXIT_IO, "%s: not a regular file", path);
-        close(fd);
+    int rc = read_binary_fd(path, fd, sink, err);
+    close(fd);
+    return rc;
+}
+
+/* A packed trace (pack_format.h) is unpacked into an unlinked temporary
+ * file, which the binary reader then reads as any trace. */
+static int read_packed(const char *path, const struct mta_sink *sink, struct mta_error *err)
+{
+    int fd;
+    if (mta_unpack_to_temp(path, &fd, err))
         return -1;
-    }
-    r.size = (uint64_t)st.st_size;
-    r.fd = fd;
-    int rc = read_binary(&r);
+    int rc = read_binary_fd(path, fd, sink, err);
     close(fd);
     return rc;
 }
@@ -833,6 +852,8 @@ int mta_read_any(const char *path, const struct mta_sink *sink, struct mta_error
             i++;
         if (i < got && head[i] == '{')
             return mta_read_json(path, sink, err);
+        if (mta_is_packed(head, (size_t)got))
+            return read_packed(path, sink, err);
     }
     return mta_read_binary(path, sink, err);
 }

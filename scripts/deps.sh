@@ -7,7 +7,7 @@
 set -euo pipefail
 what=${1:-build}
 pkgs=(cmake make gcc pkg-config libc6-dev libunwind-dev libjansson-dev libdw-dev libelf-dev
-      libcriterion-dev)
+      libcriterion-dev libzstd-dev)
 case $what in
   build) ;;
   test) pkgs+=(python3 python3-jsonschema valgrind strace procps clang libclang-rt-14-dev
