@@ -209,10 +209,14 @@ class Bench:
         self.summarize(row, "mtrace", p)
         size = os.path.getsize(trace)
         events, an_wall, an_rss = self.analyze_mtrace(trace)
+        # at rest: the trace packed (mtrace-report --pack, zstd level 3)
+        subprocess.run([self.report, "--pack", trace], check=True, capture_output=True)
+        packed = os.path.getsize(trace + ".zst")
         self.clean("t.trace")
         row.update({
             "trace_bytes": size, "events": events,
             "bytes_per_event": size / events if events else 0,
+            "packed_bytes_per_event": packed / events if events else 0,
             "analyzer_events_per_s": events / an_wall if an_wall else 0,
             "analyzer_rss_kib": an_rss,
         })
@@ -267,7 +271,8 @@ class Bench:
         cols = ["workload", "untraced"]
         for _, title in tools:
             cols += [title, "ratio [min-max]"]
-        cols += ["RSS untraced/mtrace", "B/event (ht)", "report Mev/s (ht)", "report RSS (ht)"]
+        cols += ["RSS untraced/mtrace", "B/event (ht)", "packed B/event", "report Mev/s (ht)",
+                 "report RSS (ht)"]
         lines = []
         for r in self.rows:
             line = [r["workload"], f"{r['untraced_s']:.3f}s"]
@@ -282,6 +287,7 @@ class Bench:
                 f"{r['untraced_rss_kib'] / 1024:.1f}/{r['mtrace_rss_kib'] / 1024:.1f} MiB",
                 f"{r['bytes_per_event']:.1f}" + (f" ({r['heaptrack_bytes_per_event']:.1f})"
                                                   if "heaptrack_bytes_per_event" in r else ""),
+                f"{r['packed_bytes_per_event']:.1f}",
                 f"{r['analyzer_events_per_s'] / 1e6:.1f}" +
                 (f" ({r['heaptrack_print_events_per_s'] / 1e6:.1f})"
                  if "heaptrack_print_events_per_s" in r else ""),
@@ -306,7 +312,8 @@ class Bench:
               f"run under the tool; ratio = median of the per-pair ratios (tool / untraced "
               f"wall), [min-max] of them; times are medians; untraced = the mtrace pairs' "
               f"untraced runs; LSan = the -fsanitize=leak build against the plain binary; "
-              f"B/event = trace file bytes per event; report = mtrace-report "
+              f"B/event = trace file bytes per event; packed = after mtrace-report --pack "
+              f"(at rest, zstd level 3); report = mtrace-report "
               f"(heaptrack_print) speed and peak RSS on that trace")
 
 

@@ -433,6 +433,11 @@ static int in_known_code(const uintptr_t *f, unsigned n)
     return 1;
 }
 
+int mt_code_known(uintptr_t pc)
+{
+    return in_known_code(&pc, 1);
+}
+
 void mt_check_modules_for(struct mt_thread *t, const uintptr_t *f, unsigned n)
 {
     if (t->generation == seen_generation &&

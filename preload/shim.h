@@ -296,6 +296,8 @@ void mt_check_modules(struct mt_thread *t) MT_HIDDEN;
 /* The same before a new stack is written: skipped when every frame lies in
  * code of the modules already recorded (but every 64th time). */
 void mt_check_modules_for(struct mt_thread *t, const uintptr_t *f, unsigned n) MT_HIDDEN;
+/* Is the return address pc in the code of a module recorded so far? */
+int mt_code_known(uintptr_t pc) MT_HIDDEN;
 /* Writes the module records last written (after fork, when the loader's
  * list cannot be walked). */
 void mt_write_cached_modules(struct mt_thread *t) MT_HIDDEN;

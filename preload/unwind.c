@@ -50,9 +50,25 @@ static inline int is_self(uintptr_t pc)
     return pc >= self_lo && pc < self_hi;
 }
 
-/* ---- verdicts: does the function around this return address keep rbp? ---- */
-
-enum { VERDICT_UNKNOWN = 0, VERDICT_FP = 1, VERDICT_NOFP = 2 };
+/* ---- verdicts: how to find the caller of the frame around a return address ----
+ *
+ * FP: the function keeps rbp as its frame base (caller = *(rbp + 8)).
+ * SP: it does not, but its frame has a fixed size at this call site: the
+ *   caller's stack pointer (the CFA) is sp + k, its return address sits at
+ *   CFA - 8, and rbp is either the caller's own (SP) or saved at CFA - o
+ *   (SP_BP).  Learnt from libunwind's steps, trusted only once a second
+ *   step from the same return address agreed (a function with alloca or a
+ *   realigned stack has no fixed k: it disagrees and stays NOFP); each use
+ *   checks the return address found is in a module's code.  This is what
+ *   spares code built without frame pointers (Debian's binaries) a libunwind
+ *   walk, and its signal-mask system calls, for every stack not seen before.
+ * NOFP: neither: libunwind (DWARF) every time.
+ * The word: kind in bits 0-7, k in bits 8-31, o in bits 32-47. */
+enum { VERDICT_UNKNOWN = 0, VERDICT_FP = 1, VERDICT_NOFP = 2, VERDICT_SP = 3,
+       VERDICT_SP_BP = 4, VERDICT_SP_SEEN = 5, VERDICT_SP_BP_SEEN = 6 };
+#define VERDICT_KIND(w) ((unsigned)((w) & 0xff))
+#define VERDICT_K(w) (((w) >> 8) & 0xffffff)
+#define VERDICT_O(w) (((w) >> 32) & 0xffff)
 
 #define VERDICT_SLOTS (1u << 16)
 struct verdict_slot {
@@ -66,7 +82,7 @@ static inline size_t verdict_hash(uintptr_t ra)
     return (size_t)((ra * 0x9e3779b97f4a7c15ull) >> 48) & (VERDICT_SLOTS - 1);
 }
 
-static inline unsigned verdict_of(uintptr_t ra)
+static inline uintptr_t verdict_of(uintptr_t ra)
 {
     if (MT_UNLIKELY(!verdicts))
         return VERDICT_UNKNOWN; /* MTRACE_UNWIND=1 fell back to the first frame */
@@ -74,28 +90,56 @@ static inline unsigned verdict_of(uintptr_t ra)
     for (unsigned probe = 0; probe < 8; probe++, i = (i + 1) & (VERDICT_SLOTS - 1)) {
         uintptr_t k = __atomic_load_n(&verdicts[i].ra, __ATOMIC_ACQUIRE);
         if (k == ra)
-            return (unsigned)__atomic_load_n(&verdicts[i].verdict, __ATOMIC_RELAXED);
+            return __atomic_load_n(&verdicts[i].verdict, __ATOMIC_RELAXED);
         if (!k)
             return VERDICT_UNKNOWN;
     }
     return VERDICT_UNKNOWN;
 }
 
-static void verdict_set(uintptr_t ra, unsigned v)
+/* A step libunwind made from the frame at ra gave this verdict word. */
+static void verdict_learn(uintptr_t ra, uintptr_t w)
 {
+    unsigned kind = VERDICT_KIND(w);
+    uintptr_t first = kind == VERDICT_SP ? (w & ~(uintptr_t)0xff) | VERDICT_SP_SEEN
+                    : kind == VERDICT_SP_BP ? (w & ~(uintptr_t)0xff) | VERDICT_SP_BP_SEEN : w;
     size_t i = verdict_hash(ra);
     for (unsigned probe = 0; probe < 8; probe++, i = (i + 1) & (VERDICT_SLOTS - 1)) {
         uintptr_t k = __atomic_load_n(&verdicts[i].ra, __ATOMIC_ACQUIRE);
         if (!k) {
             /* publish the verdict before the key becomes visible */
-            __atomic_store_n(&verdicts[i].verdict, v, __ATOMIC_RELAXED);
+            __atomic_store_n(&verdicts[i].verdict, first, __ATOMIC_RELAXED);
             if (__atomic_compare_exchange_n(&verdicts[i].ra, &k, ra, 0, __ATOMIC_RELEASE,
                                             __ATOMIC_ACQUIRE))
                 return;
         }
-        if (k == ra)
-            return; /* first verdict wins: they agree unless code was unmapped */
+        if (k == ra) {
+            uintptr_t old = __atomic_load_n(&verdicts[i].verdict, __ATOMIC_RELAXED);
+            unsigned ok = VERDICT_KIND(old);
+            if (ok == VERDICT_SP_SEEN || ok == VERDICT_SP_BP_SEEN)
+                /* the second step: the same rule confirms it, another
+                 * condemns the return address to DWARF */
+                __atomic_store_n(&verdicts[i].verdict, old == first ? w : VERDICT_NOFP,
+                                 __ATOMIC_RELAXED);
+            return; /* else the first verdict stands */
+        }
     }
+}
+
+/* The rule a step from (sp, bp) to (nsp, nbp) followed, if a fixed-size
+ * frame explains it: the verdict word, or VERDICT_NOFP. */
+static uintptr_t sp_rule(uintptr_t sp, uintptr_t bp, uintptr_t nsp, uintptr_t nbp)
+{
+    uintptr_t k = nsp - sp;
+    if (nsp <= sp || k >= (1u << 20) || (k & 7))
+        return VERDICT_NOFP;
+    if (nbp == bp)
+        return VERDICT_SP | k << 8;
+    /* where this frame saved the caller's rbp: the highest slot holding it */
+    for (uintptr_t a = nsp - 16; a >= sp && nsp - a <= 512; a -= 8)
+        if (*(const uintptr_t *)a == nbp)
+            return VERDICT_SP_BP | k << 8 | (uintptr_t)(nsp - a) << 32;
+    return VERDICT_NOFP;
 }
 
 void mt_unwind_forget_code(void)
@@ -138,7 +182,7 @@ static unsigned dwarf_tail(uintptr_t ip, uintptr_t sp, uintptr_t bp, uintptr_t *
         int fp_ok = cbp >= csp && cbp - csp < (64u << 20) && !(cbp & 7) &&
                     nsp == cbp + 16 && nip == *(const uintptr_t *)(cbp + 8) &&
                     nbp == *(const uintptr_t *)cbp;
-        verdict_set(cip, fp_ok ? VERDICT_FP : VERDICT_NOFP);
+        verdict_learn(cip, fp_ok ? VERDICT_FP : sp_rule(csp, cbp, nsp, nbp));
         if (is_self(nip))
             break;
         if (n == max) {
@@ -206,29 +250,52 @@ unsigned mt_unwind_from(const struct mt_frame *start, uintptr_t *ips, uintptr_t 
      * code (the main wrapper the shim hands to __libc_start_main): the
      * program's stack ends there, and libc's start-up frames are outward. */
     for (;;) {
+        uintptr_t w = verdict_of(ip), nip, nsp, nbp;
+        unsigned kind = VERDICT_KIND(w);
+        if (kind == VERDICT_FP) {
+            if (bp < sp || bp - sp > (64u << 20) || (bp & 7)) {
+                if (n == max)
+                    return n;
+                ips[n] = ip;
+                sps[n] = sp;
+                n++;
+                break; /* implausible frame pointer: let DWARF decide */
+            }
+            nsp = bp + 16;
+            nip = *(uintptr_t *)(bp + 8);
+            nbp = *(uintptr_t *)bp;
+        } else if (kind == VERDICT_SP || kind == VERDICT_SP_BP) {
+            nsp = sp + VERDICT_K(w);
+            nip = *(uintptr_t *)(nsp - 8);
+            nbp = kind == VERDICT_SP ? bp : *(uintptr_t *)(nsp - VERDICT_O(w));
+            if (nip && !is_self(nip) && !mt_code_known(nip)) {
+                if (n == max)
+                    break; /* DWARF says whether the stack goes on */
+                ips[n] = ip;
+                sps[n] = sp;
+                n++;
+                break; /* not the return address the rule promised: DWARF */
+            }
+        } else {
+            if (n == max)
+                break; /* DWARF says whether the stack goes on */
+            ips[n] = ip;
+            sps[n] = sp;
+            n++;
+            break;
+        }
         if (n == max) {
             /* is there another frame of the program? (one more step) */
-            if (verdict_of(ip) == VERDICT_FP) {
-                if (bp >= sp && bp - sp <= (64u << 20) && !(bp & 7)) {
-                    uintptr_t nip = *(uintptr_t *)(bp + 8);
-                    *cut = nip && !is_self(nip);
-                }
-                return n;
-            }
-            break;
+            *cut = nip && !is_self(nip);
+            return n;
         }
         ips[n] = ip;
         sps[n] = sp;
         n++;
-        if (verdict_of(ip) != VERDICT_FP)
-            break;
-        if (bp < sp || bp - sp > (64u << 20) || (bp & 7))
-            break; /* implausible frame pointer: let DWARF decide */
-        uintptr_t nip = *(uintptr_t *)(bp + 8);
         if (!nip || is_self(nip))
             return n; /* the outermost frame of the program */
-        sp = bp + 16;
-        bp = *(uintptr_t *)bp;
+        sp = nsp;
+        bp = nbp;
         ip = nip;
     }
     if (!mt_glibc_loader_walk_ok())

@@ -69,6 +69,24 @@ class UnwindExact(unittest.TestCase):
         self.compare(["/usr/bin/python3", "-c", "import json; json.dumps(list(range(1000)))"],
                      env={"PYTHONHASHSEED": "0"}, min_allocs=1000)
 
+    @unittest.skipUnless(mtt.have("git"), "git not installed")
+    def test_git_log_from_debian(self):
+        # Debian's git has no frame pointers: the unwinder learns each call
+        # site's fixed frame size from libunwind (two agreeing steps), then
+        # walks such frames itself; every stack must still be libunwind's.
+        with mtt.Workdir() as d:
+            repo = os.path.join(d, "repo")
+            env = dict(os.environ, GIT_AUTHOR_NAME="a", GIT_AUTHOR_EMAIL="a@b",
+                       GIT_COMMITTER_NAME="a", GIT_COMMITTER_EMAIL="a@b")
+            subprocess.run(["git", "init", "-q", repo], check=True, env=env)
+            for i in range(30):
+                with open(os.path.join(repo, "f.txt"), "w") as f:
+                    f.write("".join(f"line {(j * 31 + i) % 97}\n" for j in range(40 + i)))
+                subprocess.run(["git", "-C", repo, "add", "f.txt"], check=True, env=env)
+                subprocess.run(["git", "-C", repo, "commit", "-q", "-m", f"c{i}"], check=True,
+                               env=env)
+            self.compare(["git", "-C", repo, "--no-pager", "log", "-p"], min_allocs=1000)
+
 
 if __name__ == "__main__":
     mtt.main()
