@@ -259,19 +259,9 @@ int main(int argc, char **argv)
         case OPT_OUTPUT: output = optarg; break;
         case OPT_DIFF: diff = 1; break;
         case OPT_WEIGHT:
-            if (!strcmp(optarg, "bytes"))
-                folded_weight = MTA_COST_BYTES;
-            else if (!strcmp(optarg, "calls"))
-                folded_weight = MTA_COST_CALLS;
-            else if (!strcmp(optarg, "leaked"))
-                folded_weight = MTA_COST_LEAKED;
-            else if (!strcmp(optarg, "peak"))
-                folded_weight = MTA_COST_PEAK;
-            else if (!strcmp(optarg, "temporary"))
-                folded_weight = MTA_COST_TEMPORARY;
-            else {
-                fprintf(stderr, "mtrace-report: --weight wants bytes, calls, leaked, peak or "
-                        "temporary, not '%s'\n", optarg);
+            if (mta_parse_weight(optarg, &folded_weight)) {
+                fprintf(stderr, "mtrace-report: --weight wants " MTA_WEIGHT_WORDS ", not '%s'\n",
+                        optarg);
                 return MTA_EXIT_USAGE;
             }
             break;

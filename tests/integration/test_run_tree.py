@@ -123,6 +123,16 @@ class RunTree(unittest.TestCase):
             (["--no-report", "--fail-on-leaks"], "--no-report: there is no report for "
                                                  "--fail-on-leaks to apply to"),
             (["--export-json"], "--export-json converts one trace"),
+            (["--folded", "--weight", "heavy"], "--weight wants bytes, calls, leaked, peak "
+                                                "or temporary, not 'heavy'"),
+            (["--weight=calls"], "--weight calls weighs the lines of --folded"),
+            (["--peak", "--usage"], "--peak and --usage are different reports"),
+            (["--html", "p.html", "--json"], "--html and --json are different reports"),
+            (["--html", "p.html", "--output", "r.txt"], "leave out --output"),
+            (["--html", "p.html", "--junit", "p.html"], "need different files"),
+            (["--html", "no/such/p.html"], "cannot write the HTML page to no/such/p.html"),
+            (["--folded", "--github-annotations"], "where the folded stacks go too"),
+            (["--no-report", "--html", "p.html"], "no report for --html"),
         ]
         with mtt.Workdir() as d:
             for args, msg in cases:
@@ -135,6 +145,32 @@ class RunTree(unittest.TestCase):
             cp = run([], d)
             self.assertEqual(cp.returncode, 1)
             self.assertIn("no program to run", cp.stderr)
+
+    def test_views_and_the_page_after_the_program(self):
+        with mtt.Workdir() as d:
+            os.mkdir(os.path.join(d, "pages"))
+            cp = run(["--html", "pages/out.html", "--", mtt.sample("phases")], d)
+            self.assertEqual(cp.returncode, 0, cp.stderr)
+            self.assertEqual(cp.stdout, "")  # the page went to its file
+            with open(os.path.join(d, "pages", "out.html"), encoding="utf-8") as f:
+                page = f.read()
+            self.assertTrue(page.startswith("<!DOCTYPE html>"), page[:100])
+            self.assertIn("hold_big_blocks", page)
+            cp = run(["--folded", "--weight", "peak", "--", mtt.sample("phases")], d)
+            self.assertEqual(cp.returncode, 0, cp.stderr)
+            self.assertIn("main;hold_big_blocks 1024000\n", cp.stdout)
+            cp = run(["--peak", "--color", "never", "--", mtt.sample("phases")], d)
+            self.assertIn("1,024,000 bytes in 10 blocks at the peak", cp.stdout)
+            cp = run(["--temporary", "--", mtt.sample("phases")], d)
+            self.assertIn("1,000 temporary of 1,000 allocations", cp.stdout)
+            for view in ("--allocators", "--usage"):
+                cp = run([view, "--", mtt.sample("phases")], d)
+                self.assertEqual(cp.returncode, 0, (view, cp.stderr))
+                self.assertIn("hold_big_blocks", cp.stdout, view)
+            help = run(["--help"], d).stdout
+            for opt in ("--peak", "--allocators", "--temporary", "--usage", "--folded",
+                        "--weight W", "--html FILE"):
+                self.assertIn(opt, help)
 
     def test_help_and_version(self):
         with mtt.Workdir() as d:
