@@ -1,0 +1,19 @@
+/* The run command of mtrace-report: several traces or a run directory
+ * reported as one run (view_run.h), in text or JSON, and its gates. */
+#ifndef MTA_CLI_RUN_H
+#define MTA_CLI_RUN_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "errors.h"
+#include "report_opts.h"
+
+/* The run report of paths (text or JSON; out NULL: only the gates).
+ * fail_over >= 0: the gate (exit 4 when the leaks of all processes sum to
+ * more, naming the processes); o->max_peak_set: the peak of each process.
+ * Returns an exit status (errors.h). */
+int mta_report_run(FILE *out, char **paths, size_t np, const struct mta_report_opts *o, int json,
+                   long long fail_over);
+
+#endif
