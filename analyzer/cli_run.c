@@ -5,7 +5,9 @@
 
 #include "cli_run.h"
 #include "fmt.h"
+#include "frames.h"
 #include "render_run.h"
+#include "render_views.h"
 #include "suppress.h"
 #include "view_run.h"
 
@@ -86,15 +88,21 @@ static int judge(const struct mta_run *r, const struct mta_report_opts *o, long 
     return MTA_EXIT_OK;
 }
 
+/* The stderr line of each trace that could not be read. */
+static void say_unread(const struct mta_run *r)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (r->procs[i].rc)
+            fprintf(stderr, "mtrace-report: %s\n",
+                    r->procs[i].error ? r->procs[i].error : r->procs[i].path);
+}
+
 int mta_report_run(FILE *out, char **paths, size_t np, const struct mta_report_opts *o, int json,
                    long long fail_over)
 {
     struct mta_run r;
-    mta_run_make(&r, paths, np, o);
-    for (size_t i = 0; i < r.n; i++)
-        if (r.procs[i].rc)
-            fprintf(stderr, "mtrace-report: %s\n",
-                    r.procs[i].error ? r.procs[i].error : r.procs[i].path);
+    mta_run_make(&r, paths, np, o, NULL, NULL);
+    say_unread(&r);
     int rc = MTA_EXIT_OK;
     if (out) {
         if (json)
@@ -106,6 +114,62 @@ int mta_report_run(FILE *out, char **paths, size_t np, const struct mta_report_o
     }
     if (rc == MTA_EXIT_INTERNAL)
         fprintf(stderr, "mtrace-report: out of memory\n");
+    if (!rc)
+        rc = judge(&r, o, fail_over);
+    mta_run_free(&r);
+    return rc;
+}
+
+struct folding {
+    const struct mta_report_opts *o;
+    enum mta_cost weight;
+    struct mta_folded all;
+};
+
+static void fold_process(void *ctx, const struct mta_model *m, const struct mta_run_proc *p)
+{
+    struct folding *f = ctx;
+    struct mta_folded one;
+    struct mta_symbolizer *sym = mta_model_symbolizer(m, f->o);
+    (void)p;
+    mta_folded_make(&one, m, sym, f->o, f->weight);
+    mta_folded_merge(&f->all, &one);
+    mta_sym_free(sym);
+}
+
+int mta_report_run_folded(FILE *out, char **paths, size_t np, const struct mta_report_opts *o,
+                          enum mta_cost weight, long long fail_over)
+{
+    struct folding f = {o, weight, {0}};
+    struct mta_run r;
+    mta_run_make(&r, paths, np, o, fold_process, &f);
+    say_unread(&r);
+    mta_render_folded(out, &f.all);
+    mta_folded_free(&f.all);
+    int rc = judge(&r, o, fail_over);
+    mta_run_free(&r);
+    return rc;
+}
+
+static void add_to_page(void *ctx, const struct mta_model *m, const struct mta_run_proc *p)
+{
+    (void)p;
+    mta_html_run_add(ctx, m);
+}
+
+int mta_report_run_html(FILE *out, char **paths, size_t np, const struct mta_report_opts *o,
+                        long long fail_over)
+{
+    struct mta_html_run *page = mta_html_run_new(o);
+    struct mta_run r;
+    mta_run_make(&r, paths, np, o, add_to_page, page);
+    say_unread(&r);
+    int rc = MTA_EXIT_OK;
+    if (mta_html_run_write(page, out, &r) && !ferror(out)) {
+        fprintf(stderr, "mtrace-report: internal error: the HTML page of the run could not be "
+                "built\n");
+        rc = MTA_EXIT_INTERNAL;
+    }
     if (!rc)
         rc = judge(&r, o, fail_over);
     mta_run_free(&r);

@@ -8,6 +8,7 @@
 
 #include "errors.h"
 #include "report_opts.h"
+#include "view_sites.h"
 
 /* The run report of paths (text or JSON; out NULL: only the gates).
  * fail_over >= 0: the gate (exit 4 when the leaks of all processes sum to
@@ -15,5 +16,13 @@
  * Returns an exit status (errors.h). */
 int mta_report_run(FILE *out, char **paths, size_t np, const struct mta_report_opts *o, int json,
                    long long fail_over);
+
+/* The run's folded stacks (weighed by weight): the lines of all processes
+ * merged, identical stacks summed; then the gates, as above. */
+int mta_report_run_folded(FILE *out, char **paths, size_t np, const struct mta_report_opts *o,
+                          enum mta_cost weight, long long fail_over);
+/* The run's HTML page (render_html_run.c); then the gates, as above. */
+int mta_report_run_html(FILE *out, char **paths, size_t np, const struct mta_report_opts *o,
+                        long long fail_over);
 
 #endif

@@ -152,3 +152,15 @@ struct mta_frame *mta_frames_dup(const struct mta_frame *f, unsigned n)
     }
     return out;
 }
+
+struct mta_symbolizer *mta_model_symbolizer(const struct mta_model *m,
+                                            const struct mta_report_opts *o)
+{
+    struct mta_symbolizer *sym = mta_sym_new();
+    if (!sym)
+        mta_out_of_memory("a symbolizer");
+    mta_sym_short_templates(sym, o->short_templates);
+    for (size_t i = 0; i < m->n_modules; i++)
+        mta_sym_add_module(sym, &m->modules[i]);
+    return sym;
+}

@@ -429,12 +429,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "mtrace-report: %s\n", xerr.msg);
         return xrc;
     }
-    if ((mode == MODE_FOLDED || mode == MODE_HTML) && np != 1) {
-        fprintf(stderr, "mtrace-report: %s draws one trace; %zu were given\n",
-                mta_mode_option((enum mta_report_mode)mode), np);
-        mta_run_paths_free(paths, np);
-        return MTA_EXIT_USAGE;
-    }
     if (mode == MODE_EXPORT && np != 1) {
         fprintf(stderr, "mtrace-report: --export-json converts one trace; %zu were given\n", np);
         mta_run_paths_free(paths, np);
@@ -604,6 +598,10 @@ static int run_reports(FILE *out, enum mode mode, const char *color, int to_file
         return single_report(out, mode, &opts, fail_over, paths[0], is_run);
     if (mode == MODE_TEXT || mode == MODE_JSON)
         return mta_report_run(out, paths, np, &opts, mode == MODE_JSON, fail_over);
+    if (mode == MODE_FOLDED)
+        return mta_report_run_folded(out, paths, np, &opts, folded_weight, fail_over);
+    if (mode == MODE_HTML)
+        return mta_report_run_html(out, paths, np, &opts, fail_over);
     /* --sources, --maps: the report of each trace in turn; the gates and the
      * CI formats from the run */
     int rc = MTA_EXIT_OK;

@@ -41,12 +41,7 @@ static void take_leaks(struct mta_run_proc *p, const struct mta_model *m,
 {
     size_t n;
     uint32_t *order = mta_sites_ranked(m, MTA_COST_LEAKED, &n);
-    struct mta_symbolizer *sym = mta_sym_new();
-    if (!sym)
-        mta_out_of_memory("symbolizing the leaks of a run");
-    mta_sym_short_templates(sym, o->short_templates);
-    for (size_t i = 0; i < m->n_modules; i++)
-        mta_sym_add_module(sym, &m->modules[i]);
+    struct mta_symbolizer *sym = mta_model_symbolizer(m, o);
     p->leaks = mta_xcalloc(n ? n : 1, sizeof *p->leaks);
     struct mta_frame *frames = mta_xmalloc(MT_MAX_DEPTH * 2 * sizeof *frames);
     for (size_t i = 0; i < n; i++) {
@@ -66,7 +61,8 @@ static void take_leaks(struct mta_run_proc *p, const struct mta_model *m,
     mta_sym_free(sym);
 }
 
-static void read_proc(struct mta_run_proc *p, const struct mta_report_opts *o)
+static void read_proc(struct mta_run_proc *p, const struct mta_report_opts *o,
+                      mta_run_visit *visit, void *ctx)
 {
     struct mta_model m;
     struct mta_error err = {{0}, 0};
@@ -108,6 +104,8 @@ static void read_proc(struct mta_run_proc *p, const struct mta_report_opts *o)
     p->inconclusive = dup_or_null(why);
     if (!exec && m.leaked_blocks)
         take_leaks(p, &m, o);
+    if (visit)
+        visit(ctx, &m, p);
     mta_model_free(&m);
 }
 
@@ -221,14 +219,15 @@ static int by_merged_bytes(const void *a, const void *b)
     return strcmp(x->first->key, y->first->key);
 }
 
-void mta_run_make(struct mta_run *r, char **paths, size_t np, const struct mta_report_opts *o)
+void mta_run_make(struct mta_run *r, char **paths, size_t np, const struct mta_report_opts *o,
+                  mta_run_visit *visit, void *ctx)
 {
     memset(r, 0, sizeof *r);
     r->procs = mta_xcalloc(np ? np : 1, sizeof *r->procs);
     r->n = np;
     for (size_t i = 0; i < np; i++) {
         r->procs[i].path = paths[i];
-        read_proc(&r->procs[i], o);
+        read_proc(&r->procs[i], o, visit, ctx);
     }
     qsort(r->procs, np, sizeof *r->procs, by_start);
     for (size_t i = 0; i < np; i++) {

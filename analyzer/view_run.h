@@ -74,11 +74,17 @@ struct mta_run {
     int untraced;                 /* a process exec'd an untraced program */
 };
 
-/* Reads paths into r.  A trace that cannot be read is a process with rc
+/* Called with each process's model while it is loaded (its suppressions
+ * applied), for a view of the run that needs more than this one. */
+struct mta_model;
+typedef void mta_run_visit(void *ctx, const struct mta_model *m, const struct mta_run_proc *p);
+
+/* Reads paths into r, calling visit (if not NULL) with each model read.  A trace that cannot be read is a process with rc
  * and error (and is added to o->ci as such); every other process is added
  * to o->ci with its model.  Out of memory ends the process (xalloc.h).
  * Free with mta_run_free. */
-void mta_run_make(struct mta_run *r, char **paths, size_t np, const struct mta_report_opts *o);
+void mta_run_make(struct mta_run *r, char **paths, size_t np, const struct mta_report_opts *o,
+                  mta_run_visit *visit, void *ctx);
 void mta_run_free(struct mta_run *r);
 
 /* The image's name: the executable's base name, else the command line. */

@@ -172,6 +172,59 @@ class RunTree(unittest.TestCase):
                         "--weight W", "--html FILE"):
                 self.assertIn(opt, help)
 
+    def test_folded_and_the_page_of_a_run(self):
+        """--folded and --html on a run: the stacks of all processes merged (a
+        stack in two fork children is one line, weights summed); one page with
+        the process tree, the merged leaks and flame graphs, a section per
+        process."""
+        with mtt.Workdir() as d:
+            cp = run(["--folded", "--weight", "leaked", "--run-dir", "r", "--",
+                      mtt.prog("forker"), "2"], d)
+            self.assertEqual(cp.returncode, 0, cp.stderr)
+            kids = re.findall(r"child \d+ pid (\d+)", cp.stderr)
+            self.assertEqual(cp.stdout, "main;leak_in_child 3000\n")
+            rd = os.path.join(d, "r")
+            by_calls = mtt.report(rd, "--folded", "--weight=calls").stdout
+            self.assertIn("main;leak_in_child 2\n", by_calls)
+            # the gate still judges the run
+            gate = mtt.report(rd, "--folded", "--fail-on-leaks=2999", check=False)
+            self.assertEqual(gate.returncode, 4, gate.stderr)
+            self.assertIn("3,000 bytes leaked in 2 blocks (limit 2999)", gate.stderr)
+
+            cp = run(["--html", "page.html", "--", mtt.prog("forker"), "2"], d)
+            self.assertEqual(cp.returncode, 0, cp.stderr)
+            parent = re.search(r"parent pid (\d+)", cp.stderr).group(1)
+            kids = re.findall(r"child \d+ pid (\d+)", cp.stderr)
+            page_path = os.path.join(d, "page.html")
+            with open(page_path, encoding="utf-8") as f:
+                page = f.read()
+            data = json.loads(re.search(r'<script type="application/json" id="mtrace-data">'
+                                        r'(.*?)</script>', page, re.S).group(1))
+            tree = data["run"]["processes"]
+            # the children run at once: in the order they started, under the parent
+            self.assertEqual((str(tree[0]["pid"]), tree[0]["depth"]), (parent, 0))
+            self.assertEqual(sorted((str(p["pid"]), p["depth"], p["leaked_bytes"])
+                                    for p in tree[1:]),
+                             sorted([(kids[0], 1, 1000), (kids[1], 1, 2000)]))
+            self.assertEqual(tree[0]["leaked_bytes"], 0)
+            merged = data["run"]["leaks"]["stacks"]
+            self.assertEqual(len(merged), 1, merged)
+            self.assertEqual((merged[0]["bytes"], merged[0]["blocks"]), (3000, 2))
+            self.assertEqual(sorted(map(str, merged[0]["pids"])), sorted(kids))
+            self.assertEqual(merged[0]["frames"][0]["function"], "leak_in_child")
+            self.assertEqual(data["flames"]["leaked"]["root"][1], 3000)
+            self.assertEqual(len(data["processes"]), 3)
+            self.assertEqual(data["processes_left_out"], 0)
+            chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+            if chromium:
+                dom = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu",
+                                      "--user-data-dir=" + os.path.join(d, "profile"),
+                                      "--dump-dom", "file://" + page_path],
+                                     capture_output=True, text=True, timeout=60).stdout
+                self.assertIn('<body data-rendered="1">', dom)
+                self.assertIn("Leaks of all processes by call stack", dom)
+                self.assertEqual(dom.count('class="process"'), 3)
+
     def test_help_and_version(self):
         with mtt.Workdir() as d:
             h = run(["--help"], d)
