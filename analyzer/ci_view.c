@@ -184,7 +184,7 @@ void mta_ci_add_model(struct mta_ci_run *ci, const struct mta_model *m,
     p->end_state = in->end_state;
     p->end_code = in->end_code;
     p->exec = in->end_state == MT_END_EXEC;
-    /* as the run report judges a process (report_tree.c) */
+    /* as the run report judges a process (view_run.c) */
     const char *why = p->exec ? NULL
                       : in->foreign_allocator ? "another allocator served malloc"
                       : m->unfreed_blocks ? m->leak_inconclusive : NULL;

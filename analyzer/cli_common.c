@@ -60,6 +60,20 @@ int mta_parse_size(const char *s, long long *out)
     return 0;
 }
 
+int mta_parse_weight(const char *s, enum mta_cost *cost)
+{
+    static const struct { const char *name; enum mta_cost cost; } words[] = {
+        {"bytes", MTA_COST_BYTES}, {"calls", MTA_COST_CALLS}, {"leaked", MTA_COST_LEAKED},
+        {"peak", MTA_COST_PEAK}, {"temporary", MTA_COST_TEMPORARY},
+    };
+    for (size_t i = 0; s && i < sizeof words / sizeof words[0]; i++)
+        if (!strcmp(s, words[i].name)) {
+            *cost = words[i].cost;
+            return 0;
+        }
+    return -1;
+}
+
 const char *mta_mode_option(enum mta_report_mode mode)
 {
     switch (mode) {

@@ -7,6 +7,7 @@
 
 #include "frames.h"
 #include "model.h"
+#include "xalloc.h"
 
 int mta_frame_is_outside(const struct mta_frame *f)
 {
@@ -120,4 +121,46 @@ int mta_stack_key_next(const char **cursor, struct mta_key_frame *f)
     f->module = named ? NULL : field[1];
     f->offset = named ? NULL : field[2];
     return 1;
+}
+
+/* Copies s to *at and returns the copy (NULL stays NULL). */
+static const char *put_string(char **at, const char *s)
+{
+    if (!s)
+        return NULL;
+    size_t len = strlen(s) + 1;
+    char *copy = memcpy(*at, s, len);
+    *at += len;
+    return copy;
+}
+
+struct mta_frame *mta_frames_dup(const struct mta_frame *f, unsigned n)
+{
+    size_t size = (size_t)n * sizeof *f;
+    for (unsigned i = 0; i < n; i++) {
+        const char *strings[] = {f[i].function, f[i].file, f[i].module};
+        for (size_t j = 0; j < 3; j++)
+            size += strings[j] ? strlen(strings[j]) + 1 : 0;
+    }
+    struct mta_frame *out = mta_xmalloc(size ? size : 1);
+    char *at = (char *)(out + n);
+    for (unsigned i = 0; i < n; i++) {
+        out[i] = f[i];
+        out[i].function = put_string(&at, f[i].function);
+        out[i].file = put_string(&at, f[i].file);
+        out[i].module = put_string(&at, f[i].module);
+    }
+    return out;
+}
+
+struct mta_symbolizer *mta_model_symbolizer(const struct mta_model *m,
+                                            const struct mta_report_opts *o)
+{
+    struct mta_symbolizer *sym = mta_sym_new();
+    if (!sym)
+        mta_out_of_memory("a symbolizer");
+    mta_sym_short_templates(sym, o->short_templates);
+    for (size_t i = 0; i < m->n_modules; i++)
+        mta_sym_add_module(sym, &m->modules[i]);
+    return sym;
 }

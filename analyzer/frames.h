@@ -35,6 +35,14 @@ unsigned mta_stack_frames(struct mta_symbolizer *sym, const struct mta_model *m,
 unsigned mta_stack_frames_end(struct mta_symbolizer *sym, const struct mta_model *m,
                               uint32_t stack, const struct mta_report_opts *opts,
                               struct mta_frame *out, unsigned max, struct mta_stack_end *end);
+/* A symbolizer of m's modules (options: --short-templates).  Out of
+ * memory ends the process (xalloc.h).  Free with mta_sym_free. */
+struct mta_symbolizer *mta_model_symbolizer(const struct mta_model *m,
+                                            const struct mta_report_opts *o);
+/* A copy of n frames that outlives the symbolizer: one malloc'd block
+ * holding the frames and their strings (free() it).  Out of memory ends
+ * the process (xalloc.h). */
+struct mta_frame *mta_frames_dup(const struct mta_frame *f, unsigned n);
 /* Frames the reports never show (see mta_stack_frames). */
 int mta_frame_is_outside(const struct mta_frame *f);
 /* The key a stack is matched by across traces: function, file and line of

@@ -29,18 +29,21 @@ json_t *mta_json_str(const char *s)
     return j;
 }
 
+json_t *mta_json_frame_list(const struct mta_frame *f, unsigned n)
+{
+    json_t *arr = json_array();
+    for (unsigned i = 0; i < n; i++)
+        json_array_append_new(arr, json_pack("{s:o,s:o,s:i,s:b,s:o,s:o}",
+            "function", mta_json_str(f[i].function), "file", mta_json_str(f[i].file),
+            "line", f[i].line, "inlined", f[i].inlined, "module", mta_json_str(f[i].module),
+            "address", mta_json_hex(f[i].address)));
+    return arr;
+}
+
 json_t *mta_json_frames(struct mta_symbolizer *sym, const struct mta_model *m, uint32_t stack,
                         const struct mta_report_opts *o)
 {
     struct mta_frame frames[MT_MAX_DEPTH * 2];
     unsigned k = mta_stack_frames(sym, m, stack, o, frames, sizeof frames / sizeof frames[0]);
-    json_t *arr = json_array();
-    for (unsigned i = 0; i < k; i++) {
-        const struct mta_frame *f = &frames[i];
-        json_array_append_new(arr, json_pack("{s:o,s:o,s:i,s:b,s:o,s:o}",
-            "function", mta_json_str(f->function), "file", mta_json_str(f->file),
-            "line", f->line, "inlined", f->inlined, "module", mta_json_str(f->module),
-            "address", mta_json_hex(f->address)));
-    }
-    return arr;
+    return mta_json_frame_list(frames, k);
 }

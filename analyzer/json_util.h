@@ -12,6 +12,9 @@ json_t *mta_json_hex(uint64_t v);
 /* A string from the trace (need not be UTF-8: other bytes become '?'), or
  * null for NULL. */
 json_t *mta_json_str(const char *s);
+/* Frames as the reports show them: [{function, file, line, inlined,
+ * module, address}]. */
+json_t *mta_json_frame_list(const struct mta_frame *f, unsigned n);
 /* The shown frames of a stack: [{function, file, line, inlined, module,
  * address}] (docs/report-json.md). */
 json_t *mta_json_frames(struct mta_symbolizer *sym, const struct mta_model *m, uint32_t stack,

@@ -11,6 +11,7 @@
 #include "cli_common.h"
 #include "cli_diff.h"
 #include "cli_load.h"
+#include "cli_run.h"
 #include "errors.h"
 #include "json_export.h"
 #include "model.h"
@@ -19,7 +20,7 @@
 #include "render_views.h"
 #include "progress.h"
 #include "pack.h"
-#include "report_tree.h"
+#include "run_paths.h"
 #include "symbolize.h"
 #include "view_gate.h"
 #include "xalloc.h"
@@ -288,19 +289,9 @@ int main(int argc, char **argv)
         case OPT_OUTPUT: output = optarg; break;
         case OPT_DIFF: diff = 1; break;
         case OPT_WEIGHT:
-            if (!strcmp(optarg, "bytes"))
-                folded_weight = MTA_COST_BYTES;
-            else if (!strcmp(optarg, "calls"))
-                folded_weight = MTA_COST_CALLS;
-            else if (!strcmp(optarg, "leaked"))
-                folded_weight = MTA_COST_LEAKED;
-            else if (!strcmp(optarg, "peak"))
-                folded_weight = MTA_COST_PEAK;
-            else if (!strcmp(optarg, "temporary"))
-                folded_weight = MTA_COST_TEMPORARY;
-            else {
-                fprintf(stderr, "mtrace-report: --weight wants bytes, calls, leaked, peak or "
-                        "temporary, not '%s'\n", optarg);
+            if (mta_parse_weight(optarg, &folded_weight)) {
+                fprintf(stderr, "mtrace-report: --weight wants " MTA_WEIGHT_WORDS ", not '%s'\n",
+                        optarg);
                 return MTA_EXIT_USAGE;
             }
             break;
@@ -481,12 +472,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "mtrace-report: %s\n", xerr.msg);
         return xrc;
     }
-    if ((mode == MODE_FOLDED || mode == MODE_HTML) && np != 1) {
-        fprintf(stderr, "mtrace-report: %s draws one trace; %zu were given\n",
-                mta_mode_option((enum mta_report_mode)mode), np);
-        mta_run_paths_free(paths, np);
-        return MTA_EXIT_USAGE;
-    }
     if (mode == MODE_EXPORT && np != 1) {
         fprintf(stderr, "mtrace-report: --export-json converts one trace; %zu were given\n", np);
         mta_run_paths_free(paths, np);
@@ -656,6 +641,10 @@ static int run_reports(FILE *out, enum mode mode, const char *color, int to_file
         return single_report(out, mode, &opts, fail_over, paths[0], is_run);
     if (mode == MODE_TEXT || mode == MODE_JSON)
         return mta_report_run(out, paths, np, &opts, mode == MODE_JSON, fail_over);
+    if (mode == MODE_FOLDED)
+        return mta_report_run_folded(out, paths, np, &opts, folded_weight, fail_over);
+    if (mode == MODE_HTML)
+        return mta_report_run_html(out, paths, np, &opts, fail_over);
     /* --sources, --maps: the report of each trace in turn; the gates and the
      * CI formats from the run */
     int rc = MTA_EXIT_OK;

@@ -67,10 +67,12 @@ static void usage(FILE *out)
         "                    the CI formats of the report (see mtrace-report --help and\n"
         "                    docs/ci-formats.md); the files are checked before the run\n"
         "  --version, --help\n"
-        "report options (see mtrace-report --help): --json, --sources, --maps, --top N,\n"
-        "  --suppressions FILE (repeatable), --print-suppressions, --max-peak SIZE,\n"
-        "  --frames N, --all-frames, --color WHEN, --fail-on-leaks[=SIZE] (SIZE in bytes\n"
-        "  or with a K, M or G suffix; the leaks of all processes are summed)\n"
+        "report options (see mtrace-report --help): --json, --sources, --maps, --peak,\n"
+        "  --allocators, --temporary, --usage, --folded [--weight W], --html FILE (the\n"
+        "  page; checked before the run), --top N, --suppressions FILE (repeatable),\n"
+        "  --print-suppressions, --max-peak SIZE, --frames N, --all-frames, --color WHEN,\n"
+        "  --fail-on-leaks[=SIZE] (SIZE in bytes or with a K, M or G suffix; the leaks of\n"
+        "  all processes are summed)\n"
         "\n"
         "exit status: the program's own status (128+N if killed by signal N) when it\n"
         "failed or the report found nothing to fail on; otherwise the report's: 4 leaks\n"
@@ -117,6 +119,8 @@ static int find_lib(char *out, size_t cap)
 
 struct run_opts {
     const char *name_pattern, *run_dir, *output, *junit, *sarif;
+    const char *html;      /* --html FILE: the page */
+    const char *weight;    /* --weight W: the weight of --folded's lines */
     int annotations;
     int report, clean_run_dir, pack;
     const char *pack_level;
@@ -164,6 +168,8 @@ static int parse(int argc, char **argv, struct run_opts *o, int *prog)
         }
         if (a[0] != '-' || !a[1])
             break;
+        if (o->nreport >= 60) /* an option adds at most 2 */
+            return bad("too many options%s%s", "", "");
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             usage(stdout);
             return -1;
@@ -217,13 +223,24 @@ static int parse(int argc, char **argv, struct run_opts *o, int *prog)
             continue;
         }
         enum mta_report_mode m = MTA_MODE_TEXT;
-        if (!strcmp(a, "--json"))
-            m = MTA_MODE_JSON;
-        else if (!strcmp(a, "--sources"))
-            m = MTA_MODE_SOURCES;
-        else if (!strcmp(a, "--maps"))
-            m = MTA_MODE_MAPS;
-        else if (!strcmp(a, "--export-json"))
+        static const struct { const char *name; enum mta_report_mode mode; } reports[] = {
+            {"--json", MTA_MODE_JSON}, {"--sources", MTA_MODE_SOURCES},
+            {"--maps", MTA_MODE_MAPS}, {"--peak", MTA_MODE_PEAK},
+            {"--allocators", MTA_MODE_ALLOCATORS}, {"--temporary", MTA_MODE_TEMPORARY},
+            {"--usage", MTA_MODE_USAGE}, {"--folded", MTA_MODE_FOLDED},
+        };
+        for (size_t r = 0; r < sizeof reports / sizeof reports[0]; r++)
+            if (!strcmp(a, reports[r].name))
+                m = reports[r].mode;
+        if (is_opt(a, "--html")) {
+            if (!(v = value(argc, argv, &i, "--html")) || !*v)
+                return bad("--html wants the FILE of the page%s%s", "", "");
+            if (o->html)
+                return bad("--html: give one page, not %s and %s", o->html, v);
+            o->html = v;
+            m = MTA_MODE_HTML;
+        }
+        if (!strcmp(a, "--export-json"))
             return bad("--export-json converts one trace: run mtrace-report --export-json "
                        "on a trace of the run directory%s%s", "", "");
         if (m != MTA_MODE_TEXT) {
@@ -232,7 +249,18 @@ static int parse(int argc, char **argv, struct run_opts *o, int *prog)
                            mta_mode_option(m));
             o->mode = m;
             o->mode_set = 1;
-            o->report_args[o->nreport++] = a;
+            if (m != MTA_MODE_HTML) /* --html FILE goes with the other files */
+                o->report_args[o->nreport++] = a;
+            continue;
+        }
+        if (is_opt(a, "--weight")) {
+            enum mta_cost cost;
+            if (!(v = value(argc, argv, &i, "--weight")) || mta_parse_weight(v, &cost))
+                return bad("--weight wants " MTA_WEIGHT_WORDS ", not '%s'%s", v ? v : "", "");
+            o->weight = v;
+            static char weight_arg[32];
+            snprintf(weight_arg, sizeof weight_arg, "--weight=%s", v);
+            o->report_args[o->nreport++] = weight_arg;
             continue;
         }
         if (is_opt(a, "--leak-kinds")) {
@@ -307,21 +335,33 @@ static int parse(int argc, char **argv, struct run_opts *o, int *prog)
     }
     if (o->nreport > 60)
         return bad("too many options%s%s", "", "");
-    if (!o->report && (o->nreport || o->output || o->junit || o->sarif || o->annotations))
+    if (!o->report && (o->nreport || o->output || o->junit || o->sarif || o->annotations ||
+                       o->html))
         return bad("--no-report: there is no report for %s to apply to%s",
                    o->output ? "--output" : o->junit ? "--junit" : o->sarif ? "--sarif"
-                   : o->annotations ? "--github-annotations" : o->report_args[0], "");
+                   : o->annotations ? "--github-annotations" : o->html ? "--html"
+                   : o->report_args[0], "");
+    if (o->weight && o->mode != MTA_MODE_FOLDED)
+        return bad("--weight %s weighs the lines of --folded; add --folded%s", o->weight, "");
+    if (o->html && o->output)
+        return bad("--html writes its page to its own FILE (%s); leave out --output%s",
+                   o->html, "");
     if (o->pack_level && !o->pack)
         return bad("--pack-level goes with --pack%s%s", "", "");
     if (o->clean_run_dir && !o->run_dir)
         return bad("--clean-run-dir cleans the directory given with --run-dir%s%s", "", "");
-    if (o->annotations && o->mode == MTA_MODE_JSON && !o->output)
-        return bad("--github-annotations writes to standard output, where the JSON report "
-                   "goes too: write the report with --output FILE%s%s", "", "");
+    if (o->annotations && (o->mode == MTA_MODE_JSON || o->mode == MTA_MODE_FOLDED) &&
+        !o->output)
+        return bad("--github-annotations writes to standard output, where %s too: write "
+                   "the report with --output FILE%s",
+                   o->mode == MTA_MODE_JSON ? "the JSON report goes" : "the folded stacks go",
+                   "");
+    const char *page = o->html ? o->html : o->output;
     if ((o->junit && o->sarif && !strcmp(o->junit, o->sarif)) ||
-        (o->output && ((o->junit && !strcmp(o->output, o->junit)) ||
-                       (o->sarif && !strcmp(o->output, o->sarif)))))
-        return bad("--output, --junit and --sarif need different files%s%s", "", "");
+        (page && ((o->junit && !strcmp(page, o->junit)) ||
+                  (o->sarif && !strcmp(page, o->sarif)))))
+        return bad("%s, --junit and --sarif need different files%s",
+                   o->html ? "--html" : "--output", "");
     if (i >= argc)
         return bad("no program to run: mtrace-run [options] -- PROGRAM [ARGS...]%s%s", "", "");
     *prog = i;
@@ -682,6 +722,7 @@ int main(int argc, char **argv)
                    "directory with --run-dir, not '%s'%s", pat, "");
     /* the report's files must be writable before the program runs */
     if ((rc = check_writable("the report", o.output)) ||
+        (rc = check_writable("the HTML page", o.html)) ||
         (rc = check_writable("the JUnit report", o.junit)) ||
         (rc = check_writable("the SARIF report", o.sarif)))
         return rc;
@@ -790,7 +831,7 @@ int main(int argc, char **argv)
             return RUN_INCONCLUSIVE;
         return prc;
     }
-    char **rargv = calloc((size_t)o.nreport + n + 12, sizeof *rargv);
+    char **rargv = calloc((size_t)o.nreport + n + 14, sizeof *rargv);
     if (!rargv) {
         fprintf(stderr, "mtrace-run: out of memory\n");
         return prc ? prc : 5;
@@ -801,9 +842,9 @@ int main(int argc, char **argv)
     for (int i = 0; i < o.nreport; i++)
         rargv[k++] = (char *)o.report_args[i];
     /* relative paths stay relative: mtrace-report runs in this directory */
-    const char *files[][2] = {{"--output", o.output}, {"--junit", o.junit},
-                              {"--sarif", o.sarif}};
-    for (size_t i = 0; i < 3; i++)
+    const char *files[][2] = {{"--output", o.output}, {"--html", o.html},
+                              {"--junit", o.junit}, {"--sarif", o.sarif}};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
         if (files[i][1]) {
             rargv[k++] = (char *)files[i][0];
             rargv[k++] = (char *)files[i][1];

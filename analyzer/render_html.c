@@ -31,16 +31,22 @@ static json_t *flame_node_json(const struct mta_flame *t, uint32_t i)
     return a;
 }
 
+json_t *mta_html_flame_json(const struct mta_folded *f)
+{
+    struct mta_flame t;
+    mta_flame_make(&t, f, FLAME_SHARE, FLAME_NODES);
+    json_t *j = json_pack("{s:I,s:I,s:o}", "stacks", (json_int_t)f->n, "merged",
+                          (json_int_t)t.merged, "root", flame_node_json(&t, 0));
+    mta_flame_free(&t);
+    return j;
+}
+
 static json_t *flame_json(const struct mta_model *m, struct mta_symbolizer *sym,
                           const struct mta_report_opts *o, enum mta_cost cost)
 {
     struct mta_folded f;
-    struct mta_flame t;
     mta_folded_make(&f, m, sym, o, cost);
-    mta_flame_make(&t, &f, FLAME_SHARE, FLAME_NODES);
-    json_t *j = json_pack("{s:I,s:I,s:o}", "stacks", (json_int_t)f.n, "merged",
-                          (json_int_t)t.merged, "root", flame_node_json(&t, 0));
-    mta_flame_free(&t);
+    json_t *j = mta_html_flame_json(&f);
     mta_folded_free(&f);
     return j;
 }
@@ -86,8 +92,8 @@ static json_t *regions_json(const struct mta_model *m, struct mta_symbolizer *sy
     return j;
 }
 
-static json_t *page_data(const struct mta_model *m, struct mta_symbolizer *sym,
-                         const struct mta_report_opts *o)
+json_t *mta_html_process_data(const struct mta_model *m, struct mta_symbolizer *sym,
+                              const struct mta_report_opts *o, int whole)
 {
     const struct mta_trace_info *in = &m->info;
     json_t *summary = json_pack("{s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:s}",
@@ -100,14 +106,18 @@ static json_t *page_data(const struct mta_model *m, struct mta_symbolizer *sym,
         "leaked_blocks", (json_int_t)m->leaked_blocks, "temporary", (json_int_t)m->temporary,
         "end", mta_end_state_name(in->end_state));
     json_object_set_new(summary, "trace", mta_json_str(mta_short_path(m->source_path)));
-    return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:{s:o,s:o,s:o}}",
+    json_t *d = json_pack("{s:o,s:o,s:o,s:o,s:o,s:o}",
         "summary", summary, "leaks", leaks_json(m, sym, o),
         "peak", mta_peak_json(m, sym, o), "temporary", mta_temporary_json(m, sym, o),
-        "usage", mta_usage_json(m, sym, o), "allocators", mta_allocators_json(m, sym, o),
-        "regions", regions_json(m, sym, o),
-        "flames", "allocated", flame_json(m, sym, o, MTA_COST_BYTES),
-        "leaked", flame_json(m, sym, o, MTA_COST_LEAKED),
-        "peak", flame_json(m, sym, o, MTA_COST_PEAK));
+        "usage", mta_usage_json(m, sym, o), "allocators", mta_allocators_json(m, sym, o));
+    if (whole) {
+        json_object_set_new(d, "regions", regions_json(m, sym, o));
+        json_object_set_new(d, "flames", json_pack("{s:o,s:o,s:o}",
+            "allocated", flame_json(m, sym, o, MTA_COST_BYTES),
+            "leaked", flame_json(m, sym, o, MTA_COST_LEAKED),
+            "peak", flame_json(m, sym, o, MTA_COST_PEAK)));
+    }
+    return d;
 }
 
 /* Text in the page's HTML (the title). */
@@ -141,19 +151,21 @@ static int put_script_json(FILE *out, const json_t *data)
     return 0;
 }
 
-int mta_render_html(FILE *out, const struct mta_model *m, struct mta_symbolizer *sym,
-                    const struct mta_report_opts *o)
+void mta_html_page_opts(struct mta_report_opts *page, const struct mta_report_opts *o)
 {
-    struct mta_report_opts page = *o;
-    page.top = o->top && o->top < HTML_TOP ? o->top : HTML_TOP;
-    page.max_frames = o->max_frames && o->max_frames < HTML_FRAMES ? o->max_frames : HTML_FRAMES;
-    json_t *data = page_data(m, sym, &page);
+    *page = *o;
+    page->top = o->top && o->top < HTML_TOP ? o->top : HTML_TOP;
+    page->max_frames = o->max_frames && o->max_frames < HTML_FRAMES ? o->max_frames
+                                                                    : HTML_FRAMES;
+}
+
+int mta_html_write_page(FILE *out, const char *title, json_t *data)
+{
     if (!data)
         return -1;
     fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
           "<meta name=\"viewport\" content=\"width=device-width\">\n<title>mtrace: ", out);
-    const char *cmd = m->info.cmdline && *m->info.cmdline ? m->info.cmdline : m->info.exe;
-    put_html_text(out, cmd ? cmd : "report");
+    put_html_text(out, title ? title : "report");
     fprintf(out, "</title>\n<style>\n%s</style>\n</head>\n<body>\n"
             "<pre id=\"script-errors\" hidden></pre>\n<main id=\"report\">"
             "<p>This report is drawn by its script: enable JavaScript.</p></main>\n"
@@ -162,4 +174,13 @@ int mta_render_html(FILE *out, const struct mta_model *m, struct mta_symbolizer 
     fprintf(out, "</script>\n<script>\n%s</script>\n</body></html>\n", mta_html_report_js);
     json_decref(data);
     return rc;
+}
+
+int mta_render_html(FILE *out, const struct mta_model *m, struct mta_symbolizer *sym,
+                    const struct mta_report_opts *o)
+{
+    struct mta_report_opts page;
+    mta_html_page_opts(&page, o);
+    const char *cmd = m->info.cmdline && *m->info.cmdline ? m->info.cmdline : m->info.exe;
+    return mta_html_write_page(out, cmd, mta_html_process_data(m, sym, &page, 1));
 }

@@ -22,7 +22,7 @@ void mta_report_leak_summary_text(FILE *out, const struct mta_model *m,
 void mta_report_leaks_text(FILE *out, const struct mta_model *m, struct mta_symbolizer *sym,
                            const struct mta_report_opts *o);
 
-/* The mmap threshold over the run (report_threshold.c). */
+/* The mmap threshold over the run (render_threshold_text.c). */
 void mta_report_threshold_text(FILE *out, const struct mta_model *m, struct mta_symbolizer *sym,
                                const struct mta_report_opts *o);
 

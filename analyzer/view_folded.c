@@ -44,6 +44,23 @@ static int by_frames(const void *a, const void *b)
                       ((const struct mta_folded_line *)b)->frames);
 }
 
+/* Sorted frame by frame, and stacks that symbolise alike (two call sites
+ * on one line; one stack in two processes) are one line. */
+static void sort_and_sum(struct mta_folded *f)
+{
+    qsort(f->v, f->n, sizeof *f->v, by_frames);
+    size_t out = 0;
+    for (size_t i = 0; i < f->n; i++) {
+        if (out && !strcmp(f->v[out - 1].frames, f->v[i].frames)) {
+            f->v[out - 1].weight = mta_sat_sum(f->v[out - 1].weight, f->v[i].weight);
+            free(f->v[i].frames);
+        } else {
+            f->v[out++] = f->v[i];
+        }
+    }
+    f->n = out;
+}
+
 void mta_folded_make(struct mta_folded *f, const struct mta_model *m, struct mta_symbolizer *sym,
                      const struct mta_report_opts *o, enum mta_cost weight)
 {
@@ -78,18 +95,18 @@ void mta_folded_make(struct mta_folded *f, const struct mta_model *m, struct mta
     }
     free(frames);
     free(order);
-    qsort(f->v, f->n, sizeof *f->v, by_frames);
-    /* stacks that symbolise alike (two call sites on one line) are one */
-    size_t out = 0;
-    for (size_t i = 0; i < f->n; i++) {
-        if (out && !strcmp(f->v[out - 1].frames, f->v[i].frames)) {
-            f->v[out - 1].weight = mta_sat_sum(f->v[out - 1].weight, f->v[i].weight);
-            free(f->v[i].frames);
-        } else {
-            f->v[out++] = f->v[i];
-        }
-    }
-    f->n = out;
+    sort_and_sum(f);
+}
+
+void mta_folded_merge(struct mta_folded *into, struct mta_folded *from)
+{
+    into->v = mta_xreallocarray(into->v, into->n + from->n + 1, sizeof *into->v);
+    memcpy(into->v + into->n, from->v, from->n * sizeof *from->v);
+    into->n += from->n;
+    into->total = mta_sat_sum(into->total, from->total);
+    free(from->v);
+    memset(from, 0, sizeof *from);
+    sort_and_sum(into);
 }
 
 void mta_folded_free(struct mta_folded *f)

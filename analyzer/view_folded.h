@@ -33,6 +33,9 @@ struct mta_folded {
 void mta_folded_make(struct mta_folded *f, const struct mta_model *m, struct mta_symbolizer *sym,
                      const struct mta_report_opts *o, enum mta_cost weight);
 void mta_folded_free(struct mta_folded *f);
+/* Moves the lines of from into `into` (from is left empty): identical
+ * stacks of several processes become one line with the weights summed. */
+void mta_folded_merge(struct mta_folded *into, struct mta_folded *from);
 
 /* A flame graph: node 0 is the root ("all"), children in name order. */
 struct mta_flame_node {

@@ -77,9 +77,10 @@
     return s;
   }
 
-  function summary(root, d) {
+  function summary(root, d, heading) {
     const s = d.summary;
-    root.appendChild(el("h1", {}, "mtrace report: " + (s.command || "?")));
+    root.appendChild(el(heading || "h1", {}, heading ? "Process " + s.pid + ": " +
+                        (s.command || "?") : "mtrace report: " + (s.command || "?")));
     root.appendChild(el("p", { class: "note" },
       "pid " + s.pid + ", ran " + secs(s.duration_ns) + ", ended: " + s.end + "; trace " + s.trace));
     root.appendChild(table([{ t: "" }, { t: "", n: 1 }], [
@@ -240,10 +241,8 @@
     s.appendChild(table(head, rows));
   }
 
-  function render(d) {
-    const root = document.getElementById("report");
-    root.textContent = "";
-    summary(root, d);
+  // The views of one process, in order.
+  function views(root, d) {
     usage(root, d);
     stackTable(root, "Peak: who held it",
       commas(d.peak.bytes) + " bytes live at " + secs(d.peak.ns) + "; the stacks holding them then.",
@@ -262,14 +261,65 @@
       [{ t: "calls", n: 1 }, { t: "bytes", n: 1 }, { t: "stack" }],
       d.allocators.by_calls.stacks.slice(0, 10).map((r) => [commas(r.allocations),
                                                          commas(r.bytes), frames(r.frames)]));
-    flame(root, "bytes allocated", d.flames.allocated, human);
-    flame(root, "bytes live at the peak", d.flames.peak, human);
-    flame(root, "bytes leaked", d.flames.leaked, human);
+  }
+
+  function flames(root, d, whose) {
+    flame(root, "bytes allocated" + whose, d.flames.allocated, human);
+    flame(root, "bytes live at the peak" + whose, d.flames.peak, human);
+    flame(root, "bytes leaked" + whose, d.flames.leaked, human);
+  }
+
+  function render(d) {
+    const root = document.getElementById("report");
+    root.textContent = "";
+    summary(root, d);
+    views(root, d);
+    flames(root, d, "");
     regions(root, d);
   }
 
+  // A run: the process tree, the leaks of all processes merged by stack,
+  // the flame graphs of all processes merged, then a section per process.
+  function renderRun(d) {
+    const root = document.getElementById("report");
+    root.textContent = "";
+    const r = d.run;
+    const first = r.processes.length ? r.processes[0] : null;
+    root.appendChild(el("h1", {}, "mtrace run report: " + r.images + " process image" +
+      (r.images === 1 ? "" : "s") + (first ? " (first: " + first.image + ", pid " + first.pid + ")" : "")));
+    root.appendChild(el("p", { class: "note" }, "leaked " + commas(r.leaked_bytes) + " bytes in " +
+      commas(r.leaked_blocks) + " blocks in " + r.leaking + " of " + r.images + " process images"));
+    const s = section(root, "Processes", "Children under their parent; an image replaced by " +
+      "exec leaks nothing (the exec released its memory); '?': unfreed, verdict unknown.");
+    s.appendChild(table([{ t: "pid" }, { t: "parent", n: 1 }, { t: "ended" },
+                         { t: "leaked bytes", n: 1 }, { t: "image" }],
+      r.processes.map((p) => [
+        "\u00a0".repeat(2 * p.depth) + p.pid, String(p.ppid),
+        /^(exit|_exit|signal)$/.test(p.end) ? p.end + " " + p.end_code : p.end,
+        p.end === "exec" ? "- (exec)" : commas(p.leaked_bytes) + (p.inconclusive ? "?" : ""),
+        p.image + (p.cmdline ? "  (" + p.cmdline + ")" : "")])));
+    for (const u of r.unread) s.appendChild(el("p", { class: "note" }, "trace not read: " + u.error));
+    stackTable(root, "Leaks of all processes by call stack", r.leaks.call_stacks +
+      " stacks lost blocks, largest first.",
+      [{ t: "bytes", n: 1 }, { t: "blocks", n: 1 }, { t: "processes" }, { t: "stack" }],
+      r.leaks.stacks.map((g) => [commas(g.bytes), commas(g.blocks),
+        g.pids.slice(0, 20).join(" ") + (g.pids.length > 20 ? " ..." : ""), frames(g.frames)]));
+    flames(root, d, ", all processes");
+    for (const p of d.processes) {
+      const ps = el("section", { class: "process" });
+      root.appendChild(ps);
+      summary(ps, p, "h2");
+      views(ps, p);
+    }
+    if (d.processes_left_out)
+      root.appendChild(el("p", { class: "note" }, d.processes_left_out +
+        " more processes are rows of the tree only (at most " + d.processes.length +
+        " sections)."));
+  }
+
   try {
-    render(JSON.parse(document.getElementById("mtrace-data").textContent));
+    const data = JSON.parse(document.getElementById("mtrace-data").textContent);
+    if (data.run) renderRun(data); else render(data);
   } catch (e) {
     fail(e && e.stack ? e.stack : e);
   }

@@ -123,6 +123,16 @@ class RunTree(unittest.TestCase):
             (["--no-report", "--fail-on-leaks"], "--no-report: there is no report for "
                                                  "--fail-on-leaks to apply to"),
             (["--export-json"], "--export-json converts one trace"),
+            (["--folded", "--weight", "heavy"], "--weight wants bytes, calls, leaked, peak "
+                                                "or temporary, not 'heavy'"),
+            (["--weight=calls"], "--weight calls weighs the lines of --folded"),
+            (["--peak", "--usage"], "--peak and --usage are different reports"),
+            (["--html", "p.html", "--json"], "--html and --json are different reports"),
+            (["--html", "p.html", "--output", "r.txt"], "leave out --output"),
+            (["--html", "p.html", "--junit", "p.html"], "need different files"),
+            (["--html", "no/such/p.html"], "cannot write the HTML page to no/such/p.html"),
+            (["--folded", "--github-annotations"], "where the folded stacks go too"),
+            (["--no-report", "--html", "p.html"], "no report for --html"),
         ]
         with mtt.Workdir() as d:
             for args, msg in cases:
@@ -135,6 +145,85 @@ class RunTree(unittest.TestCase):
             cp = run([], d)
             self.assertEqual(cp.returncode, 1)
             self.assertIn("no program to run", cp.stderr)
+
+    def test_views_and_the_page_after_the_program(self):
+        with mtt.Workdir() as d:
+            os.mkdir(os.path.join(d, "pages"))
+            cp = run(["--html", "pages/out.html", "--", mtt.sample("phases")], d)
+            self.assertEqual(cp.returncode, 0, cp.stderr)
+            self.assertEqual(cp.stdout, "")  # the page went to its file
+            with open(os.path.join(d, "pages", "out.html"), encoding="utf-8") as f:
+                page = f.read()
+            self.assertTrue(page.startswith("<!DOCTYPE html>"), page[:100])
+            self.assertIn("hold_big_blocks", page)
+            cp = run(["--folded", "--weight", "peak", "--", mtt.sample("phases")], d)
+            self.assertEqual(cp.returncode, 0, cp.stderr)
+            self.assertIn("main;hold_big_blocks 1024000\n", cp.stdout)
+            cp = run(["--peak", "--color", "never", "--", mtt.sample("phases")], d)
+            self.assertIn("1,024,000 bytes in 10 blocks at the peak", cp.stdout)
+            cp = run(["--temporary", "--", mtt.sample("phases")], d)
+            self.assertIn("1,000 temporary of 1,000 allocations", cp.stdout)
+            for view in ("--allocators", "--usage"):
+                cp = run([view, "--", mtt.sample("phases")], d)
+                self.assertEqual(cp.returncode, 0, (view, cp.stderr))
+                self.assertIn("hold_big_blocks", cp.stdout, view)
+            help = run(["--help"], d).stdout
+            for opt in ("--peak", "--allocators", "--temporary", "--usage", "--folded",
+                        "--weight W", "--html FILE"):
+                self.assertIn(opt, help)
+
+    def test_folded_and_the_page_of_a_run(self):
+        """--folded and --html on a run: the stacks of all processes merged (a
+        stack in two fork children is one line, weights summed); one page with
+        the process tree, the merged leaks and flame graphs, a section per
+        process."""
+        with mtt.Workdir() as d:
+            cp = run(["--folded", "--weight", "leaked", "--run-dir", "r", "--",
+                      mtt.prog("forker"), "2"], d)
+            self.assertEqual(cp.returncode, 0, cp.stderr)
+            kids = re.findall(r"child \d+ pid (\d+)", cp.stderr)
+            self.assertEqual(cp.stdout, "main;leak_in_child 3000\n")
+            rd = os.path.join(d, "r")
+            by_calls = mtt.report(rd, "--folded", "--weight=calls").stdout
+            self.assertIn("main;leak_in_child 2\n", by_calls)
+            # the gate still judges the run
+            gate = mtt.report(rd, "--folded", "--fail-on-leaks=2999", check=False)
+            self.assertEqual(gate.returncode, 4, gate.stderr)
+            self.assertIn("3,000 bytes leaked in 2 blocks (limit 2999)", gate.stderr)
+
+            cp = run(["--html", "page.html", "--", mtt.prog("forker"), "2"], d)
+            self.assertEqual(cp.returncode, 0, cp.stderr)
+            parent = re.search(r"parent pid (\d+)", cp.stderr).group(1)
+            kids = re.findall(r"child \d+ pid (\d+)", cp.stderr)
+            page_path = os.path.join(d, "page.html")
+            with open(page_path, encoding="utf-8") as f:
+                page = f.read()
+            data = json.loads(re.search(r'<script type="application/json" id="mtrace-data">'
+                                        r'(.*?)</script>', page, re.S).group(1))
+            tree = data["run"]["processes"]
+            # the children run at once: in the order they started, under the parent
+            self.assertEqual((str(tree[0]["pid"]), tree[0]["depth"]), (parent, 0))
+            self.assertEqual(sorted((str(p["pid"]), p["depth"], p["leaked_bytes"])
+                                    for p in tree[1:]),
+                             sorted([(kids[0], 1, 1000), (kids[1], 1, 2000)]))
+            self.assertEqual(tree[0]["leaked_bytes"], 0)
+            merged = data["run"]["leaks"]["stacks"]
+            self.assertEqual(len(merged), 1, merged)
+            self.assertEqual((merged[0]["bytes"], merged[0]["blocks"]), (3000, 2))
+            self.assertEqual(sorted(map(str, merged[0]["pids"])), sorted(kids))
+            self.assertEqual(merged[0]["frames"][0]["function"], "leak_in_child")
+            self.assertEqual(data["flames"]["leaked"]["root"][1], 3000)
+            self.assertEqual(len(data["processes"]), 3)
+            self.assertEqual(data["processes_left_out"], 0)
+            chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+            if chromium:
+                dom = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu",
+                                      "--user-data-dir=" + os.path.join(d, "profile"),
+                                      "--dump-dom", "file://" + page_path],
+                                     capture_output=True, text=True, timeout=60).stdout
+                self.assertIn('<body data-rendered="1">', dom)
+                self.assertIn("Leaks of all processes by call stack", dom)
+                self.assertEqual(dom.count('class="process"'), 3)
 
     def test_help_and_version(self):
         with mtt.Workdir() as d:
