@@ -547,6 +547,8 @@ static void x_done(void *ctx, const struct mta_trace_info *info)
     put_u64(o, info->ring_bytes);
     fputs(",\n    \"window_start_ns\": ", o);
     put_u64(o, info->window_start_ns);
+    fprintf(o, ",\n    \"coarse_allocation_times\": %s",
+            info->flags & MT_HDR_COARSE_TICKS ? "true" : "false");
     fprintf(o, ",\n    \"truncated\": %s\n  },\n", info->truncated ? "true" : "false");
     copy_section(x, "modules", x->modules, x->n_modules, 0);
     copy_section(x, "stacks", x->stacks, x->n_stacks, 0);

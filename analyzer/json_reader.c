@@ -357,6 +357,12 @@ static int parse_process(struct jr *r, const json_t *p, struct mta_trace_info *i
         return fail(r, P, "truncated", "expected true or false, found %s", type_name(t));
     in->truncated = t && json_is_true(t);
     in->flags = in->ring_bytes ? MT_HDR_RING : 0;
+    const json_t *c = json_object_get(p, "coarse_allocation_times");
+    if (c && !json_is_boolean(c))
+        return fail(r, P, "coarse_allocation_times", "expected true or false, found %s",
+                    type_name(c));
+    if (c && json_is_true(c))
+        in->flags |= MT_HDR_COARSE_TICKS;
     return 0;
 }
 

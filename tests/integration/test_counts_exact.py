@@ -1,6 +1,8 @@
 """Never lose an event: the trace holds exactly the calls the program counted
 itself, with threads and with a signal handler allocating at 10 kHz."""
+import os
 import re
+import subprocess
 import unittest
 
 import mtt
@@ -70,6 +72,15 @@ class CountsExact(unittest.TestCase):
                                             timeout=300)
                 self.assertIn(f"calls malloc={2 * blocks} free={2 * blocks}", cp.stderr)
                 rep = mtt.report_json(traces[0], "--top", "0")
+                # the interchange form keeps the rule: the same figures from it
+                js = os.path.join(d, "t.json")
+                with open(js, "w") as f:
+                    subprocess.run([mtt.REPORT, "--export-json", traces[0]], stdout=f,
+                                   check=True)
+                again = mtt.report_json(js, "--top", "0")
+            self.assertEqual(again["summary"]["untracked_frees"], 0)
+            self.assertEqual(again["anomalies"]["allocations_of_live_address"], 0)
+            self.assertEqual(again["summary"]["frees"], rep["summary"]["frees"])
             s = rep["summary"]
             own = [x for x in rep["sites"] if "producer_consumer" in fn_names(x)]
             self.assertEqual(sum(x["allocations"] for x in own), 2 * blocks)
