@@ -10,6 +10,7 @@
 #include "bootstrap.h"
 #include "heap_events.h"
 #include "record_hot.h"
+#include "unwind.h"
 #include "shim.h"
 
 /* ---- pass-through paths: our own work, or before the real ones are known ---- */
@@ -66,10 +67,13 @@ static void *boot_realloc(void *old, size_t n)
 
 /* ---- the hooks ---- */
 
-static inline void after_alloc(struct mt_thread *t, unsigned kind, void *p, size_t n)
+/* from: the program's frame that called the hook, or NULL (found by
+ * walking out of the shim's frames). */
+static inline void after_alloc(struct mt_thread *t, unsigned kind, void *p, size_t n,
+                               const struct mt_frame *from)
 {
     if (MT_LIKELY(p != NULL)) {
-        uint32_t stack = mt_stack_here(t);
+        uint32_t stack = from ? mt_stack_at(t, from) : mt_stack_here(t);
         mt_record_alloc(t, kind, p, n, stack);
         mt_heap_after(t, MT_CAUSE_MALLOC, p, stack);
     }
@@ -82,7 +86,9 @@ void *malloc(size_t n)
     if (!t)
         return pass_malloc(n);
     void *p = mt_real.malloc(n);
-    after_alloc(t, MT_KIND_MALLOC, p, n);
+    struct mt_frame caller;
+    MT_CALLER_FRAME(&caller);
+    after_alloc(t, MT_KIND_MALLOC, p, n, &caller);
     return p;
 }
 
@@ -92,7 +98,9 @@ void *calloc(size_t n, size_t m)
     if (!t)
         return pass_calloc(n, m);
     void *p = mt_real.calloc(n, m);
-    after_alloc(t, MT_KIND_CALLOC, p, n * m);
+    struct mt_frame caller;
+    MT_CALLER_FRAME(&caller);
+    after_alloc(t, MT_KIND_CALLOC, p, n * m, &caller);
     return p;
 }
 
@@ -179,7 +187,7 @@ int posix_memalign(void **out, size_t align, size_t n)
         return 0;
     }
     int rc = mt_real.posix_memalign(out, align, n);
-    after_alloc(t, MT_KIND_POSIX_MEMALIGN, rc == 0 ? *out : NULL, n);
+    after_alloc(t, MT_KIND_POSIX_MEMALIGN, rc == 0 ? *out : NULL, n, NULL);
     return rc;
 }
 
@@ -193,7 +201,7 @@ void *aligned_alloc(size_t align, size_t n)
         return mt_real.aligned_alloc(align, n);
     }
     void *p = mt_real.aligned_alloc(align, n);
-    after_alloc(t, MT_KIND_ALIGNED_ALLOC, p, n);
+    after_alloc(t, MT_KIND_ALIGNED_ALLOC, p, n, NULL);
     return p;
 }
 
@@ -203,7 +211,7 @@ void *memalign(size_t align, size_t n)
     if (!t)
         return pass_memalign(align, n);
     void *p = mt_real.memalign(align, n);
-    after_alloc(t, MT_KIND_MEMALIGN, p, n);
+    after_alloc(t, MT_KIND_MEMALIGN, p, n, NULL);
     return p;
 }
 
@@ -217,7 +225,7 @@ void *valloc(size_t n)
         return mt_real.valloc(n);
     }
     void *p = mt_real.valloc(n);
-    after_alloc(t, MT_KIND_VALLOC, p, n);
+    after_alloc(t, MT_KIND_VALLOC, p, n, NULL);
     return p;
 }
 
@@ -231,6 +239,6 @@ void *pvalloc(size_t n)
         return mt_real.pvalloc(n);
     }
     void *p = mt_real.pvalloc(n);
-    after_alloc(t, MT_KIND_PVALLOC, p, n);
+    after_alloc(t, MT_KIND_PVALLOC, p, n, NULL);
     return p;
 }

@@ -282,6 +282,19 @@ int mt_record_stack(struct mt_thread *t, uint32_t id, const uintptr_t *frames,
 /* ---- stacks (stack.c) ---- */
 /* Captures the caller's stack and returns its interned id (0 if none). */
 uint32_t mt_stack_here(struct mt_thread *t) MT_HIDDEN;
+struct mt_frame;
+/* The same from the program's frame that called the hook (MT_CALLER_FRAME). */
+uint32_t mt_stack_at(struct mt_thread *t, const struct mt_frame *from) MT_HIDDEN;
+/* The frame that called the function this is written in: its return
+ * address, stack pointer and rbp, from the function's own frame (the whole
+ * shim keeps frame pointers).  A macro: it must expand in the hook itself. */
+#define MT_CALLER_FRAME(f)                                                     \
+    do {                                                                       \
+        const uintptr_t *fp_ = (const uintptr_t *)__builtin_frame_address(0); \
+        (f)->ip = fp_[1];                                                      \
+        (f)->sp = (uintptr_t)(fp_ + 2);                                        \
+        (f)->bp = fp_[0];                                                      \
+    } while (0)
 void mt_stack_init(void) MT_HIDDEN;
 void mt_intern_reset(struct mt_intern **in) MT_HIDDEN;
 

@@ -234,6 +234,13 @@ static inline int recent_matches(const struct recent *r, uintptr_t ip0, uintptr_
 
 uint32_t mt_stack_here(struct mt_thread *t)
 {
+    struct mt_frame start;
+    mt_unwind_start(&start);
+    return mt_stack_at(t, &start);
+}
+
+uint32_t mt_stack_at(struct mt_thread *t, const struct mt_frame *from)
+{
     uintptr_t frames[MT_MAX_DEPTH], sps[MT_MAX_DEPTH];
     unsigned max = mt_opt.depth;
     if (MT_UNLIKELY(mt_opt.unwind == 1) && mt_glibc_loader_walk_ok()) {
@@ -241,8 +248,7 @@ uint32_t mt_stack_here(struct mt_thread *t)
         unsigned n = mt_unwind_dwarf(frames, max, &cut);
         return n ? intern(t, frames, n, cut) : 0;
     }
-    struct mt_frame start;
-    mt_unwind_start(&start);
+    struct mt_frame start = *from;
     struct mt_cursor *c = mt_cursor_of(t);
     struct mt_intern *in = c->intern;
     struct recent *r = NULL;
