@@ -12,7 +12,7 @@
 /* The whole report as one JSON document. */
 int mta_report_json(FILE *out, const struct mta_model *m, struct mta_symbolizer *sym,
                     const struct mta_report_opts *opts);
-/* "sources" (report_sources.c), its "threshold" (render_threshold_json.c) and
+/* "sources" (render_sources_json.c), its "threshold" (render_threshold_json.c) and
  * "startup" (report_startup.c) */
 json_t *mta_sources_json(const struct mta_model *m, struct mta_symbolizer *sym,
                          const struct mta_report_opts *o);

@@ -5,6 +5,7 @@
 
 #include "render_text.h"
 #include "text_util.h"
+#include "view_sources.h"
 
 
 static void print_header(FILE *out, const struct mta_model *m, const struct mta_report_opts *o)
@@ -137,12 +138,9 @@ static void print_summary(FILE *out, const struct mta_model *m, const struct mta
 static void print_sources_brief(FILE *out, const struct mta_model *m,
                                 const struct mta_report_opts *o)
 {
-    uint64_t req[4] = {0}, bytes[4] = {0};
-    for (int b = 0; b < MTA_BANDS; b++)
-        for (int s = 0; s < 4; s++) {
-            req[s] += m->band_requests[b][s];
-            bytes[s] = mta_sat_sum(bytes[s], m->band_bytes[b][s]);
-        }
+    struct mta_sources_view v;
+    mta_sources_view_make(&v, m);
+    const uint64_t *req = v.requests, *bytes = v.bytes;
     char a[32], b[32];
     fprintf(out, "\n%sWhere the memory came from%s  (mtrace-report --sources for the timeline)\n",
             MTA_BOLD(o), MTA_RESET(o));
