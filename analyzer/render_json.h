@@ -13,7 +13,7 @@
 int mta_report_json(FILE *out, const struct mta_model *m, struct mta_symbolizer *sym,
                     const struct mta_report_opts *opts);
 /* "sources" (render_sources_json.c), its "threshold" (render_threshold_json.c) and
- * "startup" (report_startup.c) */
+ * "startup" (render_startup_json.c) */
 json_t *mta_sources_json(const struct mta_model *m, struct mta_symbolizer *sym,
                          const struct mta_report_opts *o);
 json_t *mta_threshold_json(const struct mta_model *m, struct mta_symbolizer *sym,
