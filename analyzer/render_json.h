@@ -22,7 +22,7 @@ json_t *mta_startup_json(const struct mta_model *m);
 /* "leak_check" (leak_report.c) */
 json_t *mta_leak_check_json(const struct mta_model *m, struct mta_symbolizer *sym,
                             const struct mta_report_opts *o);
-/* "maps" (report_maps.c) */
+/* "maps" (render_maps_json.c) */
 json_t *mta_maps_json(const struct mta_model *m, struct mta_symbolizer *sym,
                       const struct mta_report_opts *o);
 
