@@ -19,7 +19,7 @@ json_t *mta_sources_json(const struct mta_model *m, struct mta_symbolizer *sym,
 json_t *mta_threshold_json(const struct mta_model *m, struct mta_symbolizer *sym,
                            const struct mta_report_opts *o);
 json_t *mta_startup_json(const struct mta_model *m);
-/* "leak_check" (leak_report.c) */
+/* "leak_check" (render_leaks_json.c) */
 json_t *mta_leak_check_json(const struct mta_model *m, struct mta_symbolizer *sym,
                             const struct mta_report_opts *o);
 /* "maps" (render_maps_json.c) */

@@ -76,7 +76,8 @@ static void print_header(FILE *out, const struct mta_model *m, const struct mta_
                 "are missing\n", MTA_RED(o), MTA_RESET(o));
 }
 
-static void print_summary(FILE *out, const struct mta_model *m, const struct mta_report_opts *o)
+static void print_summary(FILE *out, const struct mta_model *m, const struct mta_leaks_view *lv,
+                          const struct mta_report_opts *o)
 {
     char a[32], b[32];
     fprintf(out, "\n%sSummary%s\n", MTA_BOLD(o), MTA_RESET(o));
@@ -86,7 +87,7 @@ static void print_summary(FILE *out, const struct mta_model *m, const struct mta
     fprintf(out, "  peak live     %14s bytes in %s blocks at %.3f s\n",
             mta_commas(a, sizeof a, m->peak_bytes), mta_commas(b, sizeof b, m->peak_blocks),
             (double)m->peak_ns / 1e9);
-    mta_report_leak_summary_text(out, m, o);
+    mta_report_leak_summary_text(out, m, lv, o);
     size_t nsites;
     if (m->invalid_frees) {
         fprintf(out, "  %sinvalid frees %14s%s   (addresses that were never heap blocks: a stack "
@@ -209,10 +210,13 @@ static void print_sites(FILE *out, const struct mta_model *m, struct mta_symboli
 void mta_report_text(FILE *out, const struct mta_model *m, struct mta_symbolizer *sym,
                      const struct mta_report_opts *o)
 {
+    struct mta_leaks_view lv;
+    mta_leaks_view_make(&lv, m, o->top);
     print_header(out, m, o);
-    print_summary(out, m, o);
+    print_summary(out, m, &lv, o);
     print_sources_brief(out, m, o);
-    mta_report_leaks_text(out, m, sym, o);
+    mta_report_leaks_text(out, m, &lv, sym, o);
+    mta_leaks_view_free(&lv);
     if (m->fate_unknown)
         print_sites(out, m, sym, o, 1);
     const char *w = mta_sym_warnings(sym);
