@@ -31,6 +31,7 @@ void mta_leaks_view_make(struct mta_leaks_view *v, const struct mta_model *m, un
     v->verdict = verdict_of(m);
     v->released = m->info.end_state == MT_END_EXEC;
     mta_ranking_make(&v->lost, m, MTA_COST_LEAKED, top);
+    mta_ranking_make(&v->unknown, m, MTA_COST_UNKNOWN, top);
     v->headline = headline_of(m, v->lost.total);
     v->other_classes = !m->leak_inconclusive && (m->cls_blocks[MTA_LEAK_POSSIBLE] ||
                                                  m->cls_blocks[MTA_LEAK_REACHABLE]);
@@ -41,4 +42,5 @@ void mta_leaks_view_make(struct mta_leaks_view *v, const struct mta_model *m, un
 void mta_leaks_view_free(struct mta_leaks_view *v)
 {
     mta_ranking_free(&v->lost);
+    mta_ranking_free(&v->unknown);
 }

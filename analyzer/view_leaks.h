@@ -1,6 +1,7 @@
 /* The leak verdict as plain data: which verdict the model reached, what
- * the leak section says first, the lost (or unclassified) stacks ranked
- * and cut to --top, and how many stacks hold blocks of each class.  The
+ * the leak section says first, the lost (or unclassified) stacks and those
+ * of unknown fate ranked and cut to --top, and how many stacks hold blocks
+ * of each class.  The
  * numbers themselves are the model's (mta_model.cls_*, unfreed_*). */
 #ifndef MTA_VIEW_LEAKS_H
 #define MTA_VIEW_LEAKS_H
@@ -36,6 +37,8 @@ struct mta_leaks_view {
                            trace is incomplete) */
     enum mta_leak_headline headline;
     struct mta_ranking lost;                /* MTA_COST_LEAKED, cut to --top */
+    struct mta_ranking unknown;             /* MTA_COST_UNKNOWN (an incomplete
+                                               trace), cut to --top */
     size_t class_stacks[MTA_LEAK_CLASSES];  /* stacks with blocks of each class */
     int other_classes;  /* a classified verdict with possibly lost or still
                            reachable blocks (listed after the lost ones) */
