@@ -13,7 +13,7 @@ void mta_report_leak_summary_text(FILE *out, const struct mta_model *m,
             v->released ? "exec()" : "exit");
     switch (v->verdict) {
     case MTA_VERDICT_UNKNOWN:
-        return; /* the "unknown" line says it (report_text.c) */
+        return; /* the "unknown" line says it (render_report_text.c) */
     case MTA_VERDICT_RELEASED:
         if (m->unfreed_blocks)
             fprintf(out, "    released by exec(): not leaks (the exec replaced this image "
