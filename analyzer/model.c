@@ -2,6 +2,7 @@
 #include "leak_model.h"
 #include "model_sources.h"
 #include "model_temporary.h"
+#include "model_usage.h"
 #include "regions.h"
 
 #include <stdlib.h>

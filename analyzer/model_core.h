@@ -11,10 +11,11 @@
 
 #include "leak_reach.h"
 #include "live.h"
-#include "model_usage.h"
 #include "reorder.h"
 #include "stacks.h"
 #include "trace.h"
+
+struct mta_usage; /* model_usage.h */
 
 /* Totals per distinct stack (same index as mta_stacks). */
 struct mta_site {

@@ -3,6 +3,7 @@
  * heaps, and glibc's mmap threshold, replayed with glibc's own rules from
  * what the trace recorded (tunables, mallopt, frees of mmapped chunks). */
 #include "model_sources.h"
+#include "model_usage.h"
 #include "xalloc.h"
 
 #include <stdlib.h>
