@@ -7,7 +7,7 @@
 #include <stdlib.h>
 
 #include "xalloc.h"
-#include "model.h"
+#include "leak_model.h"
 
 static const char *inconclusive_why(const struct mta_model *m)
 {
@@ -46,7 +46,7 @@ void mta_leaks_finish(struct mta_model *m)
         if (!b->ptr)
             continue;
         unsigned cls = m->leak_inconclusive || released ? MTA_LEAK_UNSCANNED : mta_reach_class(&m->reach, b);
-        struct mta_site *s = b->stack < m->sites_cap ? &m->sites[b->stack] : NULL;
+        struct mta_site *s = mta_site_at(m, b->stack);
         m->unfreed_blocks++;
         mta_total_add(m, &m->unfreed_bytes, b->size);
         m->cls_blocks[cls]++;

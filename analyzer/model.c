@@ -1,4 +1,8 @@
 #include "model.h"
+#include "leak_model.h"
+#include "model_sources.h"
+#include "model_temporary.h"
+#include "model_usage.h"
 #include "regions.h"
 
 #include <stdlib.h>
@@ -159,26 +163,6 @@ static void on_module(void *ctx, const struct mta_module *mod)
     if (!m->modules[m->n_modules].path)
         return;
     m->n_modules++;
-}
-
-void mta_total_add(struct mta_model *m, uint64_t *total, uint64_t v)
-{
-    if (v > MTA_TOTAL_MAX - *total) {
-        *total = MTA_TOTAL_MAX;
-        m->anomalies.totals_saturated = 1;
-    } else {
-        *total += v;
-    }
-}
-
-void mta_total_sub(struct mta_model *m, uint64_t *total, uint64_t v)
-{
-    if (v > *total) { /* only after a saturated add */
-        *total = 0;
-        m->anomalies.totals_saturated = 1;
-    } else {
-        *total -= v;
-    }
 }
 
 static void park_alloc(struct mta_model *m, const struct mta_event *ev, uint32_t stack);
@@ -469,26 +453,6 @@ struct mta_sink mta_model_sink(struct mta_model *m)
     struct mta_sink s = {m, on_info, on_stack, on_module, on_event, on_done, on_upcoming,
                          on_stack_cut};
     return s;
-}
-
-const char *mta_incomplete_reason(const struct mta_model *m)
-{
-    const struct mta_trace_info *in = &m->info;
-    switch (in->stop_reason) {
-    case MT_STOP_NONE: break;
-    case MT_STOP_MAX_SIZE: return "recording stopped: MTRACE_MAX_SIZE was reached";
-    case MT_STOP_NO_SPACE: return "recording stopped: the file system refused to grow the trace";
-    case MT_STOP_FD_LOST:
-        return "recording stopped: the program closed or replaced the trace's file descriptor";
-    case MT_STOP_SECCOMP: return "recording stopped: the program installed a seccomp filter";
-    case MT_STOP_IO_ERROR: return "recording stopped: an I/O error growing the trace";
-    default: return "recording stopped early (reason unknown to this mtrace-report)";
-    }
-    if (in->lost_events)
-        return "events were lost";
-    if (in->truncated)
-        return "the file is shorter than its header says (later records are missing)";
-    return NULL;
 }
 
 /* Blocks still live at the end are leaks, or, when the trace is incomplete,

@@ -2,7 +2,8 @@
  * band and source, the program-break and mapping timeline, thread-arena
  * heaps, and glibc's mmap threshold, replayed with glibc's own rules from
  * what the trace recorded (tunables, mallopt, frees of mmapped chunks). */
-#include "model.h"
+#include "model_sources.h"
+#include "model_usage.h"
 #include "xalloc.h"
 
 #include <stdlib.h>
@@ -12,8 +13,6 @@
 #define GLIBC_HEAP_MAX (64ull << 20)                /* a thread arena's heap, 64-bit */
 #define GLIBC_CHUNK_HEADER 16                       /* prev_size and size words */
 #define MAX_HEAP_EVENTS 1000000                     /* kept for the timeline */
-
-const uint64_t mta_band_lo[MTA_BANDS] = {0, 64, 512, 4096, 32768, 131072, 1048576, 16777216};
 
 static unsigned band_of(uint64_t size)
 {

@@ -5,7 +5,7 @@
  * the count is the same on every run of a deterministic program. */
 #include <stdlib.h>
 
-#include "model.h"
+#include "model_temporary.h"
 #include "xalloc.h"
 
 static size_t slot_of(const struct mta_model *m, uint32_t tid)

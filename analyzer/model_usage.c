@@ -1,7 +1,7 @@
 /* Usage over time and the holders of the peak (model_usage.h). */
 #include <string.h>
 
-#include "model.h"
+#include "model_core.h"
 #include "model_usage.h"
 #include "xalloc.h"
 

@@ -12,17 +12,17 @@
 /* The whole report as one JSON document. */
 int mta_report_json(FILE *out, const struct mta_model *m, struct mta_symbolizer *sym,
                     const struct mta_report_opts *opts);
-/* "sources" (report_sources.c), its "threshold" (render_threshold_json.c) and
- * "startup" (report_startup.c) */
+/* "sources" (render_sources_json.c), its "threshold" (render_threshold_json.c) and
+ * "startup" (render_startup_json.c) */
 json_t *mta_sources_json(const struct mta_model *m, struct mta_symbolizer *sym,
                          const struct mta_report_opts *o);
 json_t *mta_threshold_json(const struct mta_model *m, struct mta_symbolizer *sym,
                            const struct mta_report_opts *o);
 json_t *mta_startup_json(const struct mta_model *m);
-/* "leak_check" (leak_report.c) */
+/* "leak_check" (render_leaks_json.c) */
 json_t *mta_leak_check_json(const struct mta_model *m, struct mta_symbolizer *sym,
                             const struct mta_report_opts *o);
-/* "maps" (report_maps.c) */
+/* "maps" (render_maps_json.c) */
 json_t *mta_maps_json(const struct mta_model *m, struct mta_symbolizer *sym,
                       const struct mta_report_opts *o);
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "report.h"
+#include "view_leaks.h"
 
 void mta_report_text(FILE *out, const struct mta_model *m, struct mta_symbolizer *sym,
                      const struct mta_report_opts *opts);
@@ -16,11 +17,12 @@ void mta_report_maps_text(FILE *out, const struct mta_model *m, struct mta_symbo
 /* The mappings present when tracing began: one line (brief) or a list. */
 void mta_report_startup_text(FILE *out, const struct mta_model *m, int brief);
 
-/* The leak verdict: summary lines and the lost blocks by stack (leak_report.c). */
+/* The leak verdict: summary lines and the lost blocks by stack
+ * (render_leaks_text.c). */
 void mta_report_leak_summary_text(FILE *out, const struct mta_model *m,
-                                  const struct mta_report_opts *o);
-void mta_report_leaks_text(FILE *out, const struct mta_model *m, struct mta_symbolizer *sym,
-                           const struct mta_report_opts *o);
+                                  const struct mta_leaks_view *v, const struct mta_report_opts *o);
+void mta_report_leaks_text(FILE *out, const struct mta_model *m, const struct mta_leaks_view *v,
+                           struct mta_symbolizer *sym, const struct mta_report_opts *o);
 
 /* The mmap threshold over the run (render_threshold_text.c). */
 void mta_report_threshold_text(FILE *out, const struct mta_model *m, struct mta_symbolizer *sym,

@@ -1,10 +1,10 @@
-/* The report as JSON for programs (schema: docs/report-json.md). */
+/* The report as JSON for programs (schema: docs/report-json.md): the
+ * model's summary and each view's member, formatted; computes nothing. */
 #include <jansson.h>
-#include <stdlib.h>
 
 #include "render_json.h"
 #include "render_views.h"
-#include "xalloc.h"
+#include "view_leaks.h"
 
 #define MTA_REPORT_SCHEMA_VERSION 1
 
@@ -42,14 +42,11 @@ static json_t *process_json(const struct mta_model *m)
     return p;
 }
 
-static json_t *summary_json(const struct mta_model *m)
+static json_t *summary_json(const struct mta_model *m, const struct mta_leaks_view *lv)
 {
-    size_t nsites, nunknown;
-    nsites = mta_sites_count(m, MTA_COST_LEAKED);
     json_t *invalid = json_array();
     for (uint64_t i = 0; i < m->invalid_frees && i < MTA_INVALID_FREES_KEPT; i++)
         json_array_append_new(invalid, mta_json_hex(m->invalid_free_ptrs[i]));
-    nunknown = mta_sites_count(m, MTA_COST_UNKNOWN);
     json_t *sum = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b,s:I,s:I,s:I}",
         "events", (json_int_t)m->events,
         "allocations", (json_int_t)m->allocations,
@@ -61,13 +58,13 @@ static json_t *summary_json(const struct mta_model *m)
         "peak_ns", (json_int_t)m->peak_ns,
         "leaked_blocks", (json_int_t)m->leaked_blocks,
         "leaked_bytes", (json_int_t)m->leaked_bytes,
-        "leak_stacks", (json_int_t)nsites,
+        "leak_stacks", (json_int_t)lv->lost.total,
         "untracked_frees", (json_int_t)m->untracked_frees,
         "distinct_stacks", (json_int_t)(m->stacks.n - 1),
         "complete", !m->fate_unknown,
         "unknown_blocks", (json_int_t)m->unknown_blocks,
         "unknown_bytes", (json_int_t)m->unknown_bytes,
-        "unknown_stacks", (json_int_t)nunknown);
+        "unknown_stacks", (json_int_t)lv->unknown.total);
     if (sum) {
         json_object_set_new(sum, "invalid_frees", json_integer((json_int_t)m->invalid_frees));
         json_object_set_new(sum, "invalid_free_addresses", invalid);
@@ -91,25 +88,23 @@ static json_t *anomalies_json(const struct mta_model *m)
 
 /* Leaks, or (unknown) blocks of unknown fate, by stack. */
 static json_t *leaks_json(const struct mta_model *m, struct mta_symbolizer *sym,
-                          const struct mta_report_opts *o, int unknown)
+                          const struct mta_report_opts *o, const struct mta_ranking *r,
+                          int unknown)
 {
-    size_t n;
-    uint32_t *order = mta_sites_ranked(m, unknown ? MTA_COST_UNKNOWN : MTA_COST_LEAKED, &n);
     json_t *arr = json_array();
-    size_t shown = o->top && o->top < n ? o->top : n;
-    for (size_t i = 0; i < shown; i++) {
-        const struct mta_site *s = &m->sites[order[i]];
+    for (size_t i = 0; i < r->n; i++) {
+        const struct mta_site *s = &m->sites[r->stacks[i]];
         struct mta_frame frames[MT_MAX_DEPTH * 2];
         struct mta_stack_end end;
-        mta_stack_frames_end(sym, m, order[i], o, frames, sizeof frames / sizeof frames[0], &end);
+        mta_stack_frames_end(sym, m, r->stacks[i], o, frames, sizeof frames / sizeof frames[0],
+                             &end);
         json_array_append_new(arr, json_pack("{s:I,s:I,s:I,s:I,s:o,s:i,s:b}",
             "blocks", (json_int_t)(unknown ? s->unknown_blocks : s->leak_blocks),
             "bytes", (json_int_t)(unknown ? s->unknown_bytes : s->leak_bytes),
-            "allocations", (json_int_t)s->allocs, "stack", (json_int_t)order[i],
-            "frames", mta_json_frames(sym, m, order[i], o),
+            "allocations", (json_int_t)s->allocs, "stack", (json_int_t)r->stacks[i],
+            "frames", mta_json_frames(sym, m, r->stacks[i], o),
             "more_frames", (int)end.more, "stack_cut", end.cut));
     }
-    free(order);
     return arr;
 }
 
@@ -119,18 +114,17 @@ static json_t *sites_json(const struct mta_model *m, struct mta_symbolizer *sym,
                           const struct mta_report_opts *o)
 {
     json_t *arr = json_array();
-    size_t n;
-    uint32_t *v = mta_sites_ranked(m, MTA_COST_CALLS, &n);
-    size_t shown = o->top && o->top < n ? o->top : n;
-    for (size_t i = 0; i < shown; i++) {
-        const struct mta_site *s = &m->sites[v[i]];
+    struct mta_ranking r;
+    mta_ranking_make(&r, m, MTA_COST_CALLS, o->top);
+    for (size_t i = 0; i < r.n; i++) {
+        const struct mta_site *s = &m->sites[r.stacks[i]];
         json_array_append_new(arr, json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:o}",
             "allocations", (json_int_t)s->allocs, "bytes", (json_int_t)s->alloc_bytes,
             "frees", (json_int_t)s->frees, "live_blocks", (json_int_t)s->live_blocks,
-            "temporary", (json_int_t)s->temporary, "stack", (json_int_t)v[i],
-            "frames", mta_json_frames(sym, m, v[i], o)));
+            "temporary", (json_int_t)s->temporary, "stack", (json_int_t)r.stacks[i],
+            "frames", mta_json_frames(sym, m, r.stacks[i], o)));
     }
-    free(v);
+    mta_ranking_free(&r);
     return arr;
 }
 
@@ -138,6 +132,8 @@ static json_t *sites_json(const struct mta_model *m, struct mta_symbolizer *sym,
 int mta_report_json(FILE *out, const struct mta_model *m, struct mta_symbolizer *sym,
                     const struct mta_report_opts *o)
 {
+    struct mta_leaks_view lv;
+    mta_leaks_view_make(&lv, m, o->top);
     json_t *root = json_pack("{s:s,s:i,s:{s:o,s:I,s:I,s:I,s:b},s:o,s:o,s:o,s:o,s:o,s:o,s:o,"
                              "s:o,s:o}",
         "schema", "mtrace-report", "version", MTA_REPORT_SCHEMA_VERSION,
@@ -145,12 +141,14 @@ int mta_report_json(FILE *out, const struct mta_model *m, struct mta_symbolizer 
         "file_bytes", (json_int_t)m->info.file_bytes,
         "record_bytes", (json_int_t)m->info.record_bytes,
         "chunks", (json_int_t)m->info.chunks, "truncated", m->info.truncated,
-        "process", process_json(m), "summary", summary_json(m),
-        "leaks", leaks_json(m, sym, o, 0), "unknown", leaks_json(m, sym, o, 1),
+        "process", process_json(m), "summary", summary_json(m, &lv),
+        "leaks", leaks_json(m, sym, o, &lv.lost, 0),
+        "unknown", leaks_json(m, sym, o, &lv.unknown, 1),
         "anomalies", anomalies_json(m), "sites", sites_json(m, sym, o),
         "leak_check", mta_leak_check_json(m, sym, o),
         "sources", mta_sources_json(m, sym, o),
         "maps", mta_maps_json(m, sym, o));
+    mta_leaks_view_free(&lv);
     if (root) {
         json_object_set_new(root, "peak", mta_peak_json(m, sym, o));
         json_object_set_new(root, "allocators", mta_allocators_json(m, sym, o));

@@ -1,11 +1,9 @@
 /* The default report for people: summary, where the memory came from, and
- * the leaks grouped by stack, largest first. */
-#include <stdlib.h>
-#include <string.h>
-
+ * the leaks grouped by stack, largest first.  Formats the model's summary
+ * and the leaks and sources views; computes nothing. */
 #include "render_text.h"
 #include "text_util.h"
-
+#include "view_sources.h"
 
 static void print_header(FILE *out, const struct mta_model *m, const struct mta_report_opts *o)
 {
@@ -75,7 +73,8 @@ static void print_header(FILE *out, const struct mta_model *m, const struct mta_
                 "are missing\n", MTA_RED(o), MTA_RESET(o));
 }
 
-static void print_summary(FILE *out, const struct mta_model *m, const struct mta_report_opts *o)
+static void print_summary(FILE *out, const struct mta_model *m, const struct mta_leaks_view *lv,
+                          const struct mta_report_opts *o)
 {
     char a[32], b[32];
     fprintf(out, "\n%sSummary%s\n", MTA_BOLD(o), MTA_RESET(o));
@@ -85,8 +84,7 @@ static void print_summary(FILE *out, const struct mta_model *m, const struct mta
     fprintf(out, "  peak live     %14s bytes in %s blocks at %.3f s\n",
             mta_commas(a, sizeof a, m->peak_bytes), mta_commas(b, sizeof b, m->peak_blocks),
             (double)m->peak_ns / 1e9);
-    mta_report_leak_summary_text(out, m, o);
-    size_t nsites;
+    mta_report_leak_summary_text(out, m, lv, o);
     if (m->invalid_frees) {
         fprintf(out, "  %sinvalid frees %14s%s   (addresses that were never heap blocks: a stack "
                 "variable, a global...; e.g.", MTA_RED(o), mta_commas(a, sizeof a, m->invalid_frees),
@@ -96,11 +94,11 @@ static void print_summary(FILE *out, const struct mta_model *m, const struct mta
         fprintf(out, ")\n");
     }
     if (m->fate_unknown) {
-        nsites = mta_sites_count(m, MTA_COST_UNKNOWN);
         fprintf(out, "  unknown       %14s bytes in %s blocks from %zu call stacks: live when "
                 "the trace ends, but %s, so their frees may be missing (not leaks)\n",
                 mta_commas(a, sizeof a, m->unknown_bytes),
-                mta_commas(b, sizeof b, m->unknown_blocks), nsites, mta_incomplete_reason(m));
+                mta_commas(b, sizeof b, m->unknown_blocks), lv->unknown.total,
+                mta_incomplete_reason(m));
     }
     if (m->untracked_frees)
         fprintf(out, "  frees of blocks allocated before %s: %s\n",
@@ -137,12 +135,9 @@ static void print_summary(FILE *out, const struct mta_model *m, const struct mta
 static void print_sources_brief(FILE *out, const struct mta_model *m,
                                 const struct mta_report_opts *o)
 {
-    uint64_t req[4] = {0}, bytes[4] = {0};
-    for (int b = 0; b < MTA_BANDS; b++)
-        for (int s = 0; s < 4; s++) {
-            req[s] += m->band_requests[b][s];
-            bytes[s] = mta_sat_sum(bytes[s], m->band_bytes[b][s]);
-        }
+    struct mta_sources_view v;
+    mta_sources_view_make(&v, m);
+    const uint64_t *req = v.requests, *bytes = v.bytes;
     char a[32], b[32];
     fprintf(out, "\n%sWhere the memory came from%s  (mtrace-report --sources for the timeline)\n",
             MTA_BOLD(o), MTA_RESET(o));
@@ -170,53 +165,39 @@ static void print_sources_brief(FILE *out, const struct mta_model *m,
 }
 
 /* Blocks of unknown fate (an incomplete trace) by stack. */
-static void print_sites(FILE *out, const struct mta_model *m, struct mta_symbolizer *sym,
-                        const struct mta_report_opts *o, int unknown)
+static void print_unknown(FILE *out, const struct mta_model *m, const struct mta_leaks_view *lv,
+                          struct mta_symbolizer *sym, const struct mta_report_opts *o)
 {
-    size_t n;
-    uint32_t *order = mta_sites_ranked(m, unknown ? MTA_COST_UNKNOWN : MTA_COST_LEAKED, &n);
-    if (!n) {
-        if (!unknown && m->fate_unknown)
-            fprintf(out, "\n%sNo leaks known%s: %s, so blocks still live at the end are "
-                    "unknown, not leaks, and leaks after that point cannot be seen.\n",
-                    MTA_BOLD(o), MTA_RESET(o), mta_incomplete_reason(m));
-        else if (!unknown)
-            fprintf(out, "\n%sNo leaks%s: every block allocated during the trace was freed.\n",
-                    MTA_BOLD(o), MTA_RESET(o));
-        free(order);
+    const struct mta_ranking *r = &lv->unknown;
+    if (!r->total)
         return;
-    }
-    if (unknown)
-        fprintf(out, "\n%sUnknown fate by call stack%s (live when the trace ends; %s), "
-                "largest first\n", MTA_BOLD(o), MTA_RESET(o), mta_incomplete_reason(m));
-    else
-        fprintf(out, "\n%sLeaks by call stack%s, largest first\n", MTA_BOLD(o), MTA_RESET(o));
-    size_t shown = o->top && o->top < n ? o->top : n;
-    for (size_t i = 0; i < shown; i++) {
-        const struct mta_site *s = &m->sites[order[i]];
-        uint64_t bytes = unknown ? s->unknown_bytes : s->leak_bytes;
-        uint64_t blocks = unknown ? s->unknown_blocks : s->leak_blocks;
+    fprintf(out, "\n%sUnknown fate by call stack%s (live when the trace ends; %s), "
+            "largest first\n", MTA_BOLD(o), MTA_RESET(o), mta_incomplete_reason(m));
+    for (size_t i = 0; i < r->n; i++) {
+        const struct mta_site *s = &m->sites[r->stacks[i]];
         char a[32], b[32];
-        fprintf(out, "\n  %s#%zu  %s bytes in %s block%s%s", unknown ? "" : MTA_RED(o), i + 1,
-                mta_commas(a, sizeof a, bytes), mta_commas(b, sizeof b, blocks),
-                blocks == 1 ? "" : "s", unknown ? "" : MTA_RESET(o));
+        fprintf(out, "\n  #%zu  %s bytes in %s block%s", i + 1,
+                mta_commas(a, sizeof a, s->unknown_bytes),
+                mta_commas(b, sizeof b, s->unknown_blocks), s->unknown_blocks == 1 ? "" : "s");
         fprintf(out, "  (%s allocated here in all)\n", mta_commas(a, sizeof a, s->allocs));
-        mta_print_stack(out, sym, m, order[i], o);
+        mta_print_stack(out, sym, m, r->stacks[i], o);
     }
-    if (shown < n)
-        fprintf(out, "\n  ... and %zu more stacks (--top 0 lists all)\n", n - shown);
-    free(order);
+    if (r->n < r->total)
+        fprintf(out, "\n  ... and %zu more stacks (--top 0 lists all)\n", r->total - r->n);
 }
 
 void mta_report_text(FILE *out, const struct mta_model *m, struct mta_symbolizer *sym,
                      const struct mta_report_opts *o)
 {
+    struct mta_leaks_view lv;
+    mta_leaks_view_make(&lv, m, o->top);
     print_header(out, m, o);
-    print_summary(out, m, o);
+    print_summary(out, m, &lv, o);
     print_sources_brief(out, m, o);
-    mta_report_leaks_text(out, m, sym, o);
+    mta_report_leaks_text(out, m, &lv, sym, o);
     if (m->fate_unknown)
-        print_sites(out, m, sym, o, 1);
+        print_unknown(out, m, &lv, sym, o);
+    mta_leaks_view_free(&lv);
     const char *w = mta_sym_warnings(sym);
     if (w && *w)
         fprintf(out, "\n%sSymbols%s\n%s", MTA_BOLD(o), MTA_RESET(o), w);
