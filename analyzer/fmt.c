@@ -16,6 +16,7 @@ const char *mta_end_state_name(uint32_t s)
     case MT_END_ABORT: return "abort";
     case MT_END_UNDERSCORE_EXIT: return "_exit";
     case MT_END_SIGNAL: return "signal";
+    case MT_END_DETACHED: return "detached";
     default: return "unknown";
     }
 }

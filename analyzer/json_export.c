@@ -48,11 +48,12 @@ static const struct jname cause_names[] = {
 static const struct jname reason_names[] = {
     N(MT_MAPS_START, "start"), N(MT_MAPS_EXIT, "exit"), N(MT_MAPS_DLOPEN, "dlopen"),
     N(MT_MAPS_DLCLOSE, "dlclose"), N(MT_MAPS_MAPPING, "mapping"),
-    N(MT_MAPS_SMAPS_EXIT, "smaps_exit"), { 0, NULL } };
+    N(MT_MAPS_SMAPS_EXIT, "smaps_exit"), N(MT_MAPS_WINDOW_ON, "window_on"),
+    N(MT_MAPS_WINDOW_OFF, "window_off"), { 0, NULL } };
 static const struct jname end_names[] = {
     N(MT_END_RUNNING, "running"), N(MT_END_EXIT, "exit"), N(MT_END_EXEC, "exec"),
     N(MT_END_ABORT, "abort"), N(MT_END_UNDERSCORE_EXIT, "_exit"),
-    N(MT_END_SIGNAL, "signal"), { 0, NULL } };
+    N(MT_END_SIGNAL, "signal"), N(MT_END_DETACHED, "detached"), { 0, NULL } };
 static const struct jname stop_names[] = {
     N(MT_STOP_NONE, "none"), N(MT_STOP_MAX_SIZE, "max_size"), N(MT_STOP_NO_SPACE, "no_space"),
     N(MT_STOP_FD_LOST, "fd_lost"), N(MT_STOP_SECCOMP, "seccomp"),
@@ -512,6 +513,10 @@ static void x_done(void *ctx, const struct mta_trace_info *info)
     put_u64(o, info->start_realtime_ns);
     fputs(",\n    \"duration_ns\": ", o);
     put_u64(o, info->duration_ns);
+    if (info->flags & MT_HDR_ATTACHED)
+        fputs(",\n    \"attached\": true", o);
+    if (info->flags & MT_HDR_DORMANT)
+        fputs(",\n    \"dormant\": true", o);
     fputs(",\n    \"end_state\": ", o);
     put_name(o, MTA_JN_END_STATE, info->end_state);
     fprintf(o, ",\n    \"end_code\": %" PRId32, info->end_code);

@@ -363,6 +363,15 @@ static int parse_process(struct jr *r, const json_t *p, struct mta_trace_info *i
                     type_name(c));
     if (c && json_is_true(c))
         in->flags |= MT_HDR_COARSE_TICKS;
+    static const struct { const char *key; uint32_t flag; } bools[] = {
+        {"attached", MT_HDR_ATTACHED}, {"dormant", MT_HDR_DORMANT}};
+    for (size_t k = 0; k < sizeof bools / sizeof bools[0]; k++) {
+        const json_t *b = json_object_get(p, bools[k].key);
+        if (b && !json_is_boolean(b))
+            return fail(r, P, bools[k].key, "expected true or false, found %s", type_name(b));
+        if (b && json_is_true(b))
+            in->flags |= bools[k].flag;
+    }
     return 0;
 }
 

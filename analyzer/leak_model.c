@@ -20,6 +20,9 @@ static const char *inconclusive_why(const struct mta_model *m)
     case MT_END_ABORT: return "the process ended by abort(): no scan at exit";
     case MT_END_UNDERSCORE_EXIT: return "the process ended by _exit(): no scan at exit";
     case MT_END_SIGNAL: return "the process was killed by a signal: no scan at exit";
+    case MT_END_DETACHED:
+        return "mtrace-run detached before the process ended: no scan; the blocks live then "
+               "are of unknown fate";
     default: return "the process did not finish (killed, crashed or still running): no scan";
     }
     if (m->reach.failed)
@@ -45,7 +48,8 @@ void mta_leaks_finish(struct mta_model *m)
         const struct mta_block *b = &m->live.slots[i];
         if (!b->ptr)
             continue;
-        unsigned cls = m->leak_inconclusive || released ? MTA_LEAK_UNSCANNED : mta_reach_class(&m->reach, b);
+        unsigned cls = m->leak_inconclusive || released || b->outside ? MTA_LEAK_UNSCANNED
+                                                                      : mta_reach_class(&m->reach, b);
         struct mta_site *s = mta_site_at(m, b->stack);
         m->unfreed_blocks++;
         mta_total_add(m, &m->unfreed_bytes, b->size);
@@ -55,7 +59,7 @@ void mta_leaks_finish(struct mta_model *m)
             s->cls_blocks[cls]++;
             mta_total_add(m, &s->cls_bytes[cls], b->size);
         }
-        if (m->fate_unknown) {
+        if (m->fate_unknown || b->outside) {
             m->unknown_blocks++;
             mta_total_add(m, &m->unknown_bytes, b->size);
             if (s) {

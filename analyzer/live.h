@@ -14,6 +14,9 @@ struct mta_block {
     uint8_t kind;
     uint8_t verdict; /* 1 + enum mta_leak_class once the scan at exit has
                         classified it (leak_reach.c); 0: not classified */
+    uint8_t outside; /* a tracing window closed (or mtrace-run detached)
+                        while it was live: its free may have gone unseen,
+                        so its fate is unknown, never a leak */
 };
 
 struct mta_live {

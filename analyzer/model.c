@@ -29,6 +29,7 @@ void mta_model_free(struct mta_model *m)
     mta_live_free(&m->live);
     mta_park_free(&m->park);
     free(m->sites);
+    free(m->windows);
     for (size_t i = 0; i < m->n_modules; i++)
         free(m->modules[i].path);
     free(m->modules);
@@ -121,6 +122,8 @@ static void on_info(void *ctx, const struct mta_trace_info *in)
         m->brk_initial = m->brk_final = m->brk_max = in->initial_brk;
         m->coarse_order = (in->flags & MT_HDR_COARSE_TICKS) != 0;
     }
+    if ((in->flags & MT_HDR_DORMANT) && !m->windowed)
+        m->windowed = 1; /* and outside a window until the first opens */
     take_info(m, in);
 }
 
@@ -181,9 +184,20 @@ static void add_live_at(struct mta_model *m, const struct mta_event *ev, uint32_
     if (ev->size >= MTA_SIZE_IMPOSSIBLE)
         m->anomalies.impossible_sizes++;
     struct mta_block b = {ev->ptr, ev->size, ev->ns, stack, (uint8_t)ev->source,
-                          (uint8_t)ev->kind, 0};
+                          (uint8_t)ev->kind, 0, (uint8_t)(m->windowed && !m->in_window)};
     struct mta_block old;
     int r = mta_live_put(&m->live, &b, &old);
+    if (r == 1 && old.outside) {
+        /* a block of a closed window, freed while nothing was recorded */
+        m->outside_reused++;
+        mta_total_sub(m, &m->live_bytes, old.size);
+        mta_total_sub(m, &m->live_by_source[old.source & 3], old.size);
+        struct mta_site *s = site(m, old.stack);
+        s->live_blocks--;
+        mta_total_sub(m, &s->live_bytes, old.size);
+        mta_peak_touch(m, old.stack);
+        r = 0;
+    }
     if (r == 1 && may_park) {
         mta_live_put(&m->live, &old, NULL); /* back as it was */
         park_alloc(m, ev, stack);
@@ -373,6 +387,61 @@ static void keep_text(char **slot, const struct mta_event *ev)
     *slot = dup_n(ev->text, ev->text_len);
 }
 
+/* The window an event belongs to: the open one, else the last (a thread
+ * that raced the switch off); NULL before the first. */
+static struct mta_window *current_window(struct mta_model *m)
+{
+    return m->windowed && m->n_windows ? &m->windows[m->n_windows - 1] : NULL;
+}
+
+static void window_edge(struct mta_model *m, const struct mta_event *ev)
+{
+    m->windowed = 1;
+    struct mta_window *w = current_window(m);
+    if (ev->reason == MT_MAPS_WINDOW_ON) {
+        if (w && w->open)
+            return; /* already open */
+        if (m->n_windows == m->windows_cap) {
+            size_t ncap = m->windows_cap ? m->windows_cap * 2 : 8;
+            m->windows = mta_xreallocarray(m->windows, ncap, sizeof *m->windows);
+            m->windows_cap = ncap;
+        }
+        w = &m->windows[m->n_windows++];
+        memset(w, 0, sizeof *w);
+        w->start_ns = ev->ns;
+        w->open = 1;
+        m->in_window = 1;
+        return;
+    }
+    if (w && w->open) {
+        w->open = 0;
+        w->end_ns = ev->ns;
+    }
+    m->in_window = 0;
+    /* nothing is recorded until the next window: the blocks live now may
+     * be freed unseen */
+    for (size_t i = 0; i < m->live.cap; i++)
+        if (m->live.slots[i].ptr)
+            m->live.slots[i].outside = 1;
+}
+
+static void window_count(struct mta_model *m, const struct mta_event *ev)
+{
+    struct mta_window *w = current_window(m);
+    int alloc = ev->type == MTA_EV_ALLOC || (ev->type == MTA_EV_REALLOC && ev->ptr);
+    int free_ = ev->type == MTA_EV_FREE || (ev->type == MTA_EV_REALLOC && ev->old_ptr);
+    if (!w) {
+        m->outside_events += (uint64_t)alloc;
+        return;
+    }
+    if (alloc) {
+        w->allocs++;
+        mta_total_add(m, &w->alloc_bytes, ev->size);
+    }
+    if (free_)
+        w->frees++;
+}
+
 static int on_event(void *ctx, const struct mta_event *ev)
 {
     struct mta_model *m = ctx;
@@ -387,6 +456,8 @@ static int on_event(void *ctx, const struct mta_event *ev)
     }
     m->events++;
     m->last_ns = ev->ns;
+    if (m->windowed && ev->type <= MTA_EV_REALLOC)
+        window_count(m, ev);
     /* consecutive events often share a stack: skip the lookup then */
     uint32_t stack;
     if (ev->stack == m->last_stack_id && ev->stack) {
@@ -418,6 +489,12 @@ static int on_event(void *ctx, const struct mta_event *ev)
         break;
     case MTA_EV_MAPS:
         m->maps_snapshots++;
+        if (ev->reason == MT_MAPS_WINDOW_ON || ev->reason == MT_MAPS_WINDOW_OFF) {
+            park_flush(m, UINT64_MAX); /* the live set is whole at an edge */
+            window_edge(m, ev);
+            keep_text(&m->maps_latest, ev);
+            break;
+        }
         if (ev->reason == MT_MAPS_START && !m->maps_start)
             keep_text(&m->maps_start, ev);
         else if (ev->reason == MT_MAPS_EXIT) {
@@ -466,6 +543,13 @@ void mta_model_finish(struct mta_model *m)
     m->finished = 1;
     park_flush(m, UINT64_MAX);
     m->fate_unknown = mta_incomplete_reason(m) != NULL;
+    struct mta_window *w = current_window(m);
+    if (w && w->open)
+        w->end_ns = m->info.duration_ns > m->last_ns ? m->info.duration_ns : m->last_ns;
+    if (m->info.end_state == MT_END_DETACHED)
+        for (size_t i = 0; i < m->live.cap; i++)
+            if (m->live.slots[i].ptr)
+                m->live.slots[i].outside = 1;
     site(m, (uint32_t)m->stacks.n); /* sites cover every stack index */
     mta_leaks_finish(m);
 }

@@ -100,6 +100,14 @@ struct mta_arena_heap {
     uint32_t stack, tid;
 };
 
+/* A tracing window (MTRACE_START=off, mtrace-run --start/--stop): the
+ * events recorded between its edges. */
+struct mta_window {
+    uint64_t start_ns, end_ns;    /* end_ns: 0 while open */
+    uint64_t allocs, alloc_bytes, frees;
+    int open;
+};
+
 struct mta_model {
     struct mta_stacks stacks;
     struct mta_site *sites;
@@ -182,6 +190,14 @@ struct mta_model {
     int have_live_at_exit;
     /* the last block each thread freed (a free's munmap follows it) */
     struct { uint32_t tid; uint64_t ptr, size; uint32_t stack; int by_realloc; } recent_free[64];
+    /* tracing windows (MT_HDR_DORMANT, or edges seen) */
+    int windowed, in_window;
+    struct mta_window *windows;
+    size_t n_windows, windows_cap;
+    uint64_t outside_events;      /* allocations recorded between windows (a
+                                     thread that raced the switch) */
+    uint64_t outside_reused;      /* blocks of a closed window whose address
+                                     was allocated again: freed unseen */
     int finished;
     uint64_t last_stack_id;      /* lookup cache for on_event */
     uint32_t last_stack_index;

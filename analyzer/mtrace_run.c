@@ -23,6 +23,8 @@
 #include <unistd.h>
 
 #include "cli_common.h"
+#include "inject.h"
+#include "run_attach.h"
 #include "mtrace/format.h"
 
 #ifndef MTRACE_VERSION
@@ -66,6 +68,13 @@ static void usage(FILE *out)
         "  --junit FILE, --sarif FILE, --github-annotations\n"
         "                    the CI formats of the report (see mtrace-report --help and\n"
         "                    docs/ci-formats.md); the files are checked before the run\n"
+        "  --pid PID         attach to running process PID (started without mtrace): load\n"
+        "                    libmtrace.so into it, trace until it exits or until Ctrl-C\n"
+        "                    or --duration SECONDS, then detach (it runs on untraced)\n"
+        "                    and report\n"
+        "  --start PID, --stop PID\n"
+        "                    open or close a tracing window in PID, started with\n"
+        "                    MTRACE_START=off (a dormant shim)\n"
         "  --version, --help\n"
         "report options (see mtrace-report --help): --json, --sources, --maps, --peak,\n"
         "  --allocators, --temporary, --usage, --folded [--weight W], --html FILE (the\n"
@@ -128,6 +137,10 @@ struct run_opts {
     int nreport;
     enum mta_report_mode mode;
     int mode_set;
+    pid_t attach_pid;      /* --pid */
+    double duration;       /* --duration SECONDS (0: until exit or Ctrl-C) */
+    pid_t control_pid;     /* --start / --stop */
+    int control_on;
 };
 
 static int bad(const char *fmt, const char *a, const char *b)
@@ -177,6 +190,30 @@ static int parse(int argc, char **argv, struct run_opts *o, int *prog)
         if (!strcmp(a, "--version")) {
             printf("mtrace-run %s\n", MTRACE_VERSION);
             return -1;
+        }
+        if (is_opt(a, "--pid") || is_opt(a, "--start") || is_opt(a, "--stop")) {
+            const char *name = a[2] == 'p' ? "--pid" : a[4] == 'a' ? "--start" : "--stop";
+            char *end;
+            if (!(v = value(argc, argv, &i, name)) || !*v)
+                return bad("%s wants a process id%s", name, "");
+            long n = strtol(v, &end, 10);
+            if (*end || n <= 0 || n > INT_MAX)
+                return bad("%s wants a process id, not '%s'", name, v);
+            if (name[2] == 'p')
+                o->attach_pid = (pid_t)n;
+            else {
+                o->control_pid = (pid_t)n;
+                o->control_on = name[4] == 'a';
+            }
+            continue;
+        }
+        if (is_opt(a, "--duration")) {
+            char *end;
+            if (!(v = value(argc, argv, &i, "--duration")) || !*v ||
+                (o->duration = strtod(v, &end), *end) || !(o->duration > 0) ||
+                o->duration > 1e9)
+                return bad("--duration wants a number of seconds, not '%s'%s", v ? v : "", "");
+            continue;
         }
         if (!strcmp(a, "--no-report")) {
             o->report = 0;
@@ -362,6 +399,18 @@ static int parse(int argc, char **argv, struct run_opts *o, int *prog)
                   (o->sarif && !strcmp(page, o->sarif)))))
         return bad("%s, --junit and --sarif need different files%s",
                    o->html ? "--html" : "--output", "");
+    if (o->duration && !o->attach_pid)
+        return bad("--duration goes with --pid%s%s", "", "");
+    if ((o->attach_pid || o->control_pid) && i < argc)
+        return bad("%s: no program to run with it ('%s')", o->attach_pid ? "--pid"
+                   : o->control_on ? "--start" : "--stop", argv[i]);
+    if (o->attach_pid && o->control_pid)
+        return bad("--pid attaches to a process started without mtrace; --start/--stop switch "
+                   "one started with MTRACE_START=off: one at a time%s%s", "", "");
+    if (o->attach_pid || o->control_pid) {
+        *prog = i;
+        return 0;
+    }
     if (i >= argc)
         return bad("no program to run: mtrace-run [options] -- PROGRAM [ARGS...]%s%s", "", "");
     *prog = i;
@@ -704,6 +753,9 @@ static void pack_traces(const char *reporter, const char *level, struct found *t
     }
 }
 
+static int report_run(const struct run_opts *o, const char *reporter, const char *dir,
+                      const char *pat, pid_t pid, uint64_t since, int prc);
+
 int main(int argc, char **argv)
 {
     struct run_opts o = {.report = 1, .mode = MTA_MODE_TEXT};
@@ -711,6 +763,8 @@ int main(int argc, char **argv)
     int rc = parse(argc, argv, &o, &prog);
     if (rc)
         return rc < 0 ? 0 : rc;
+    if (o.control_pid)
+        return mta_run_control(o.control_pid, o.control_on);
     const char *pat = o.name_pattern ? o.name_pattern : "%e.%p.trace";
     int conversions = 0;
     for (const char *c = pat; (c = strchr(c, '%')); c++)
@@ -727,8 +781,21 @@ int main(int argc, char **argv)
         (rc = check_writable("the SARIF report", o.sarif)))
         return rc;
     char resolved[PATH_MAX];
-    if ((rc = check_program(argv[prog], resolved, sizeof resolved)))
+    if (o.attach_pid) {
+        char link[64];
+        snprintf(link, sizeof link, "/proc/%d/exe", (int)o.attach_pid);
+        ssize_t n = readlink(link, resolved, sizeof resolved - 1);
+        resolved[n > 0 ? n : 0] = '\0';
+        if (!resolved[0])
+            snprintf(resolved, sizeof resolved, "pid%d", (int)o.attach_pid);
+        char why[1024];
+        if (mta_attach_refusal(o.attach_pid, why, sizeof why)) {
+            fprintf(stderr, "mtrace-run: cannot attach: %s\n", why);
+            return RUN_USAGE;
+        }
+    } else if ((rc = check_program(argv[prog], resolved, sizeof resolved))) {
         return rc;
+    }
     char lib[PATH_MAX], reporter[PATH_MAX + 32], self[PATH_MAX];
     if (find_lib(lib, sizeof lib)) {
         fprintf(stderr, "mtrace-run: cannot find libmtrace.so next to %s; set MTRACE_LIB\n",
@@ -774,6 +841,12 @@ int main(int argc, char **argv)
     }
     char out[PATH_MAX * 2];
     snprintf(out, sizeof out, "%s/%s", dir, pat);
+    if (o.attach_pid) {
+        int arc = mta_run_attach(o.attach_pid, real_lib, out, o.duration, resolved);
+        if (arc)
+            return arc;
+        return report_run(&o, reporter, dir, pat, o.attach_pid, 0, 0);
+    }
     char preload[PATH_MAX * 4];
     const char *old = getenv("LD_PRELOAD");
     snprintf(preload, sizeof preload, "%s%s%s", preload_lib, old && *old ? ":" : "",
@@ -814,6 +887,16 @@ int main(int argc, char **argv)
         unlink(preload_lib);
     }
 
+    return report_run(&o, reporter, dir, pat, pid, since, prc);
+}
+
+/* Finds the run's traces in dir, packs them (--pack) and runs the report;
+ * the exit status of mtrace-run (prc: the program's own). */
+static int report_run(const struct run_opts *op, const char *reporter_path, const char *dir,
+                      const char *pat, pid_t pid, uint64_t since, int prc)
+{
+    struct run_opts o = *op;
+    char *reporter = (char *)reporter_path;
     struct found *traces = NULL;
     size_t n = find_traces(dir, pat, pid, since, &traces);
     fprintf(stderr, "mtrace-run: %zu trace%s in %s\n", n, n == 1 ? "" : "s", dir);

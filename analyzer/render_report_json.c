@@ -37,8 +37,22 @@ static json_t *process_json(const struct mta_model *m)
         "ring_bytes", (json_int_t)in->ring_bytes,
         "window_start_ns", (json_int_t)in->window_start_ns,
         "foreign_allocator", mta_json_str(in->foreign_allocator));
-    if (p)
+    if (p) {
         json_object_set_new(p, "stop", stop_json(in));
+        json_object_set_new(p, "attached", json_boolean(in->flags & MT_HDR_ATTACHED));
+        json_t *ws = json_array();
+        for (size_t i = 0; i < m->n_windows; i++) {
+            const struct mta_window *w = &m->windows[i];
+            json_array_append_new(ws, json_pack("{s:I,s:I,s:I,s:I,s:I,s:b}",
+                "start_ns", (json_int_t)w->start_ns, "end_ns", (json_int_t)w->end_ns,
+                "allocations", (json_int_t)w->allocs, "bytes", (json_int_t)w->alloc_bytes,
+                "frees", (json_int_t)w->frees, "open", w->open));
+        }
+        /* null for a trace without windows (tracing was on throughout) */
+        json_object_set_new(p, "windows", m->windowed ? ws : json_null());
+        if (!m->windowed)
+            json_decref(ws);
+    }
     return p;
 }
 

@@ -1,14 +1,17 @@
 /* The default report for people: summary, where the memory came from, and
  * the leaks grouped by stack, largest first.  Formats the model's summary
  * and the leaks and sources views; computes nothing. */
+#include <time.h>
+
 #include "render_text.h"
 #include "text_util.h"
+#include "view_sites.h"
 #include "view_sources.h"
 
 static void print_header(FILE *out, const struct mta_model *m, const struct mta_report_opts *o)
 {
     const struct mta_trace_info *in = &m->info;
-    char b1[32], b2[32];
+    char b1[32], b2[32], b3[32];
     fprintf(out, "%smtrace report%s: %s (pid %llu)\n", MTA_BOLD(o), MTA_RESET(o),
             in->cmdline && *in->cmdline ? in->cmdline : (in->exe ? in->exe : "?"),
             (unsigned long long)in->pid);
@@ -16,6 +19,9 @@ static void print_header(FILE *out, const struct mta_model *m, const struct mta_
     switch (in->end_state) {
     case MT_END_EXIT: fprintf(out, "exited with status %d\n", in->end_code); break;
     case MT_END_EXEC: fprintf(out, "replaced by exec() (the new image has its own trace)\n"); break;
+    case MT_END_DETACHED:
+        fprintf(out, "mtrace-run detached; the process ran on untraced\n");
+        break;
     case MT_END_ABORT: fprintf(out, "%saborted (SIGABRT)%s\n", MTA_RED(o), MTA_RESET(o)); break;
     case MT_END_UNDERSCORE_EXIT:
         fprintf(out, "ended by _exit(%d) (no exit handlers ran)\n", in->end_code);
@@ -50,6 +56,29 @@ static void print_header(FILE *out, const struct mta_model *m, const struct mta_
                     (double)in->duration_ns / 1e9, (double)in->window_start_ns / 1e9);
         else
             fprintf(out, "nothing was overwritten; the report covers the whole run\n");
+    }
+    if (in->flags & MT_HDR_ATTACHED) {
+        time_t at = (time_t)(in->start_realtime_ns / 1000000000u);
+        struct tm tm;
+        char when[64] = "?";
+        if (localtime_r(&at, &tm))
+            strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+        fprintf(out, "  attached to the running process at %s (mtrace-run --pid): the report "
+                "covers it from then on; blocks allocated before are not in the trace, never "
+                "leaks, and their frees are counted apart\n", when);
+    }
+    if (m->windowed) {
+        fprintf(out, "  tracing windows: %zu%s\n", m->n_windows,
+                m->n_windows ? "; events outside them were not recorded" : " (tracing was "
+                "never switched on)");
+        for (size_t i = 0; i < m->n_windows; i++) {
+            const struct mta_window *w = &m->windows[i];
+            fprintf(out, "    window %zu: %.3f s to %.3f s%s: %s allocations (%s bytes), %s "
+                    "frees\n", i + 1, (double)w->start_ns / 1e9, (double)w->end_ns / 1e9,
+                    w->open ? " (open at the end)" : "",
+                    mta_commas(b1, sizeof b1, w->allocs), mta_commas(b2, sizeof b2, w->alloc_bytes),
+                    mta_commas(b3, sizeof b3, w->frees));
+        }
     }
     if (in->stop_reason) {
         char why[160];
@@ -92,6 +121,15 @@ static void print_summary(FILE *out, const struct mta_model *m, const struct mta
         for (uint64_t i = 0; i < m->invalid_frees && i < 3; i++)
             fprintf(out, " 0x%llx", (unsigned long long)m->invalid_free_ptrs[i]);
         fprintf(out, ")\n");
+    }
+    if (!m->fate_unknown && m->unknown_blocks) {
+        size_t nsites = mta_sites_count(m, MTA_COST_UNKNOWN);
+        fprintf(out, "  unknown       %14s bytes in %s blocks from %zu call stacks: live when "
+                "%s, so their frees went unseen (not leaks)\n",
+                mta_commas(a, sizeof a, m->unknown_bytes),
+                mta_commas(b, sizeof b, m->unknown_blocks), nsites,
+                m->info.end_state == MT_END_DETACHED ? "mtrace-run detached or a window closed"
+                                                     : "a tracing window closed");
     }
     if (m->fate_unknown) {
         fprintf(out, "  unknown       %14s bytes in %s blocks from %zu call stacks: live when "

@@ -242,3 +242,24 @@ void *pvalloc(size_t n)
     after_alloc(t, MT_KIND_PVALLOC, p, n, NULL);
     return p;
 }
+
+/* Our definitions under names that always mean this copy (attach.c): from
+ * inside a shim loaded by dlopen, "malloc" resolves to libc's. */
+#if defined(__clang__)
+#define MT_SELF(name) \
+    extern __typeof(name) mt_self_##name __attribute__((alias(#name), visibility("hidden")));
+#else
+#define MT_SELF(name)                                                                      \
+    extern __typeof(name) mt_self_##name                                                   \
+        __attribute__((alias(#name), copy(name), visibility("hidden")));
+#endif
+MT_SELF(malloc)
+MT_SELF(free)
+MT_SELF(calloc)
+MT_SELF(realloc)
+MT_SELF(reallocarray)
+MT_SELF(posix_memalign)
+MT_SELF(aligned_alloc)
+MT_SELF(memalign)
+MT_SELF(valloc)
+MT_SELF(pvalloc)

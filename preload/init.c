@@ -3,6 +3,7 @@
  * says the image was replaced), exit and abort (fatal signals: signals.c). */
 #include <dlfcn.h>
 #include <link.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -64,10 +65,10 @@ static void resolve_real(void)
 }
 
 /* Writes the records that describe the process: command line, modules,
- * the address space at start. */
+ * the address space at start (also while paused: a dormant start). */
 static void write_start_records(void)
 {
-    struct mt_thread *t = mt_hook_enter();
+    struct mt_thread *t = mt_hook_enter_any();
     if (!t)
         return;
     struct mt_internal in;
@@ -83,8 +84,7 @@ static void write_start_records(void)
  * child of a raw clone), which shares our memory but must not end our trace. */
 static int own_trace(void)
 {
-    return mt_state == MT_ON && mt_header &&
-           mt_header->pid == (uint64_t)syscall(SYS_getpid);
+    return mt_trace_open();
 }
 
 static void on_exit_handler(int status, void *arg)
@@ -95,6 +95,49 @@ static void on_exit_handler(int status, void *arg)
      * destructor: the latest moment to scan */
     mt_reach_at_exit();
     mt_finalize(MT_END_EXIT, status);
+}
+
+/* After the real functions are known: options, the trace, the records of
+ * the start.  settings: an environment block to read the options from
+ * (attach), else the process's environment. */
+static void start_tracing(struct mt_internal *in, const char *settings)
+{
+    if (settings)
+        mt_options_load_from(settings);
+    else
+        mt_options_load();
+    mt_glibc_init();
+    mt_glibc_find_loader_lock();
+    mt_threads_init();
+    mt_unwind_init();
+    mt_heap_init();
+    const char *foreign = mt_opt.attached ? NULL : mt_foreign_allocator();
+    if (foreign)
+        mt_warn("malloc in this process is %s's, not mtrace's (preloaded before "
+                "libmtrace.so, or the program's own): no allocation can be traced, and "
+                "the report says so; put libmtrace.so first in LD_PRELOAD", foreign);
+    int ok = mt_writer_open() == 0;
+    if (ok) {
+        mt_header->initial_brk = mt_heap_current_brk();
+        if (!mt_opt.start)
+            mt_header->flags |= MT_HDR_DORMANT;
+        if (mt_opt.attached)
+            mt_header->flags |= MT_HDR_ATTACHED;
+        on_exit(on_exit_handler, NULL);
+        /* an attached shim leaves the program's signal dispositions alone:
+         * its sigaction calls do not come to ours */
+        if (!mt_opt.attached)
+            mt_signals_watch();
+    }
+    mt_internal_end(in);
+    int dormant = !mt_opt.start && !mt_opt.attached;
+    mt_state = !ok ? MT_INERT : dormant ? MT_PAUSED : MT_ON;
+    if (!ok)
+        return;
+    write_start_records();
+    if ((dormant || mt_opt.attached) && mt_control_install() != 0 && dormant)
+        mt_warn("MTRACE_START=off: the control signal could not be installed; tracing "
+                "stays off");
 }
 
 void mt_init(void)
@@ -114,39 +157,64 @@ void mt_init(void)
         mt_state = MT_INERT;
         return;
     }
-    mt_options_load();
-    mt_glibc_init();
-    mt_glibc_find_loader_lock();
-    mt_threads_init();
-    mt_unwind_init();
-    mt_heap_init();
-    const char *foreign = mt_foreign_allocator();
-    if (foreign)
-        mt_warn("malloc in this process is %s's, not mtrace's (preloaded before "
-                "libmtrace.so, or the program's own): no allocation can be traced, and "
-                "the report says so; put libmtrace.so first in LD_PRELOAD", foreign);
-    int ok = mt_writer_open() == 0;
-    if (ok) {
-        mt_header->initial_brk = mt_heap_current_brk();
-        on_exit(on_exit_handler, NULL);
-        mt_signals_watch();
+    start_tracing(&in, NULL);
+}
+
+/* The program's fork() does not come to ours once attached. */
+static void attached_fork_child(void)
+{
+    if (mt_fork_child_pending())
+        mt_after_fork_child();
+}
+
+/* Loaded into a running program (mtrace-run --pid): the constructor did
+ * nothing but wait (mt_loaded_late); the injector calls this with the
+ * settings as an environment block.  0 when tracing started. */
+int mtrace_attach(const char *settings);
+__attribute__((visibility("default"))) int mtrace_attach(const char *settings)
+{
+    int expected = MT_OFF;
+    if (!settings || !__atomic_compare_exchange_n(&mt_state, &expected, MT_INITIALIZING, 0,
+                                                  __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        return -1;
+    struct mt_internal in;
+    mt_internal_begin(&in);
+    resolve_real();
+    /* our own copy: the block lies on the injector's scratch stack */
+    size_t len = 0;
+    while (settings[len] || settings[len + 1])
+        len++;
+    char *copy = len < 65536 ? mt_os_alloc(len + 2) : NULL;
+    if (!copy || getauxval(AT_SECURE)) {
+        mt_internal_end(&in);
+        mt_state = MT_INERT;
+        return -1;
     }
-    mt_internal_end(&in);
-    mt_state = ok ? MT_ON : MT_INERT;
-    if (ok)
-        write_start_records();
+    memcpy(copy, settings, len + 2);
+    mt_opt.attached = 1;
+    start_tracing(&in, copy);
+    if (mt_state != MT_ON)
+        return -1;
+    pthread_atfork(NULL, NULL, attached_fork_child);
+    /* from here the program's calls come to our hooks */
+    if (mt_attach_redirect() != 0) {
+        mt_detach();
+        return -1;
+    }
+    return 0;
 }
 
 __attribute__((constructor(101))) static void mt_constructor(void)
 {
-    if (mt_state == MT_OFF)
+    /* loaded by dlopen into a running program: wait for mtrace_attach */
+    if (mt_state == MT_OFF && !mt_loaded_late())
         mt_init();
 }
 
 /* The last word: runs after the program's own destructors. */
 __attribute__((destructor(101))) static void mt_destructor(void)
 {
-    if (mt_state == MT_ON)
+    if (mt_state == MT_ON || mt_state == MT_PAUSED)
         mt_writer_finish();
 }
 
@@ -189,7 +257,7 @@ void mt_before_seccomp(void)
 /* After fork, in the child: our header still names the parent. */
 int mt_fork_child_pending(void)
 {
-    return mt_state == MT_ON && mt_header &&
+    return (mt_state == MT_ON || mt_state == MT_PAUSED) && mt_header &&
            mt_header->pid != (uint64_t)syscall(SYS_getpid);
 }
 
@@ -202,6 +270,14 @@ void mt_after_fork_child(void)
     mt_internal_begin(&in);
     mt_writer_abandon();
     mt_threads_after_fork();
+    if (!mt_opt.start || mt_opt.attached) {
+        /* a dormant or attached process's children are not traced: a
+         * forking service would leave a file per child, and the windows
+         * are switched for one process */
+        mt_internal_end(&in);
+        mt_state = MT_INERT;
+        return;
+    }
     mt_heap_after_fork();
     mt_generation++;
     int ok = mt_writer_open() == 0;
@@ -217,7 +293,7 @@ void mt_after_fork_child(void)
  * a spinlock) when the address space is copied: the gate waits for them. */
 static pid_t traced_fork(pid_t (*real)(void))
 {
-    if (mt_state != MT_ON)
+    if (mt_state != MT_ON && mt_state != MT_PAUSED)
         return real();
     mt_gate_close();
     pid_t r = real();

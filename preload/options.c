@@ -46,6 +46,10 @@ static const struct option_def options[] = {
      "0: frame pointers validated against DWARF, 1: DWARF (libunwind) only"},
     {"MTRACE_LEAK_CHECK", OPT_BOOL, "1", 0, 1, U32(leak_check),
      "scan memory at exit so the report can tell lost blocks from reachable ones"},
+    {"MTRACE_START", OPT_BOOL, "1", 0, 1, U32(start),
+     "off: start dormant (calls pass through) until mtrace-run --start PID opens a window"},
+    {"MTRACE_SIGNAL", OPT_UINT, "0", 0, 64, U32(signal),
+     "the real-time signal mtrace-run --start/--stop send (0: SIGRTMAX-2)"},
 };
 
 /* The environment as the kernel gave it (/proc/self/environ), for a start
@@ -74,9 +78,19 @@ static void load_early_env(void)
     }
 }
 
+/* mt_options_load_from: the block given instead of the environment. */
+static const char *given_env;
+
 static const char *env_get(const char *name)
 {
     extern char **environ;
+    if (given_env) {
+        size_t len = strlen(name);
+        for (const char *e = given_env; *e; e += strlen(e) + 1)
+            if (!strncmp(e, name, len) && e[len] == '=')
+                return e + len + 1;
+        return NULL;
+    }
     if (environ)
         return getenv(name);
     size_t len = strlen(name);
@@ -157,10 +171,16 @@ static const char *printable(const char *s, char *buf, size_t cap)
     return buf;
 }
 
+void mt_options_load_from(const char *block)
+{
+    given_env = block;
+    mt_options_load();
+}
+
 void mt_options_load(void)
 {
     extern char **environ;
-    if (!environ)
+    if (!environ && !given_env)
         load_early_env();
     /* Quiet first, so that warnings about the other options obey it (a bad
      * MTRACE_QUIET value itself is reported, with quiet off). */

@@ -14,11 +14,17 @@ struct mt_options {
     uint32_t maps_on_mmap; /* MTRACE_MAPS_ON_MMAP: snapshot maps after app mmaps */
     uint32_t unwind;       /* MTRACE_UNWIND: 0 auto (fp + dwarf), 1 dwarf only */
     uint32_t leak_check;   /* MTRACE_LEAK_CHECK: the reachability scan at exit */
+    uint32_t start;        /* MTRACE_START: 0 = dormant until switched on */
+    uint32_t signal;       /* MTRACE_SIGNAL: the control signal (0: SIGRTMAX-2) */
+    uint32_t attached;     /* not an option: loaded into a running process */
 };
 
 extern struct mt_options mt_opt;
 
 /* Reads the environment; a bad value warns once and keeps the default. */
 void mt_options_load(void);
+/* The same from an environment block ("NAME=value" strings, an empty one
+ * last) instead of the process's environment (mtrace-run --pid). */
+void mt_options_load_from(const char *block);
 
 #endif

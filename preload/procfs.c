@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "options.h"
 #include "mtrace/varint.h"
 #include "writer.h"
 
@@ -123,7 +124,8 @@ void mt_write_process_info(struct mt_thread *t)
     if (e > 0)
         info_record(t, MT_INFO_EXE, exe, (size_t)e);
     write_tunables(t);
-    const char *foreign = mt_foreign_allocator();
+    /* attached: the program's calls come to ours through its GOT (attach.c) */
+    const char *foreign = mt_opt.attached ? NULL : mt_foreign_allocator();
     if (foreign)
         info_record(t, MT_INFO_FOREIGN_ALLOCATOR, foreign, strlen(foreign));
 }

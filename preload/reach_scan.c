@@ -227,7 +227,7 @@ static void carve_main_arena(struct scan *s)
         uintptr_t a = (s->libc_data[d][0] + 7) & ~(uintptr_t)7;
         for (; a + 8 <= s->libc_data[d][1]; a += 8) {
             uintptr_t top = *(const uintptr_t *)a;
-            if (top < s->heap_lo || top + 16 > brk || (top & 15))
+            if (top < s->heap_lo || top > brk - 16 || (top & 15)) /* no overflow: top may be ~0 */
                 continue;
             uintptr_t size = ((const uintptr_t *)top)[1] & ~(uintptr_t)7;
             if (top + size == brk && a >= s->libc_data[d][0] + MT_ARENA_TOP_OFFSET) {

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
+#include <signal.h>
 #include <sys/types.h>
 
 #include "mtrace/format.h"
@@ -83,7 +84,10 @@ struct mt_real {
 extern struct mt_real mt_real MT_HIDDEN;
 
 /* ---- global state ---- */
-enum mt_state { MT_OFF = 0, MT_INITIALIZING = 1, MT_ON = 2, MT_INERT = 3 };
+/* MT_PAUSED: the trace is open but nothing is recorded (MTRACE_START=off
+ * between windows, control.c): the hooks pass through at the cost of the
+ * one test of mt_state they make anyway. */
+enum mt_state { MT_OFF = 0, MT_INITIALIZING = 1, MT_ON = 2, MT_INERT = 3, MT_PAUSED = 4 };
 extern volatile int mt_state MT_HIDDEN;
 /* Set once the program installed a seccomp filter (hooks_fd.c): the shim
  * makes no system call of its own from then on (state is MT_INERT). */
@@ -98,7 +102,30 @@ void mt_finalize(uint32_t end_state, int code) MT_HIDDEN;
 int mt_fork_child_pending(void) MT_HIDDEN;
 void mt_after_fork_child(void) MT_HIDDEN;
 
+/* ---- tracing windows and the control signal (control.c) ---- */
+/* Is the trace open (recording or paused) and this process's? */
+int mt_trace_open(void) MT_HIDDEN;
+/* Installs the control signal's handler (MTRACE_START=off, or attached);
+ * 0 if it is in place. */
+int mt_control_install(void) MT_HIDDEN;
+/* The control signal's number (MTRACE_SIGNAL, else SIGRTMAX - 2). */
+int mt_control_signal(void) MT_HIDDEN;
+/* Opens (on = 1) or closes (0) a window; 1 if the state changed. */
+int mt_window_switch(int on) MT_HIDDEN;
+/* Ends the trace of an attached process and leaves it untraced (the GOT
+ * entries restored: attach.c).  Async-signal-safe. */
+void mt_detach(void) MT_HIDDEN;
+/* attach.c: the program's calls to malloc & co. redirected to ours, and
+ * back. */
+int mt_attach_redirect(void) MT_HIDDEN;
+void mt_attach_restore(void) MT_HIDDEN;
+/* Was this copy of the shim loaded by dlopen into a running program? */
+int mt_loaded_late(void) MT_HIDDEN;
+
 /* ---- default-terminating signals (signals.c) ---- */
+/* The real sigaction (never the program's view). */
+int mt_signals_real_action(int sig, const struct sigaction *act,
+                           struct sigaction *old) MT_HIDDEN;
 /* Stands in for SIG_DFL to record the end state (mt_init, tracing on). */
 void mt_signals_watch(void) MT_HIDDEN;
 
@@ -128,19 +155,10 @@ void mt_threads_after_fork(void) MT_HIDDEN;
 unsigned mt_threads_live(void) MT_HIDDEN;
 extern unsigned mt_live_threads MT_HIDDEN;
 
-/* Enters a hook: returns the thread's state with level raised, or NULL if
- * this call must pass straight through unrecorded (our own work, tracing
- * off, or nesting too deep). */
-static inline struct mt_thread *mt_hook_enter(void)
+/* The part of mt_hook_enter after the state test: also for records written
+ * while paused (the start records, a window's edges). */
+static inline struct mt_thread *mt_hook_enter_any(void)
 {
-    if (MT_UNLIKELY(mt_tls_internal))
-        return NULL;
-    if (MT_UNLIKELY(mt_state != MT_ON)) {
-        if (mt_state == MT_OFF)
-            mt_init(); /* a library constructor allocated before ours ran */
-        if (mt_state != MT_ON)
-            return NULL;
-    }
     struct mt_thread *t = mt_tls_self;
     if (MT_UNLIKELY(!t || t->generation != mt_generation)) {
         t = mt_thread_attach();
@@ -154,6 +172,22 @@ static inline struct mt_thread *mt_hook_enter(void)
     if (MT_UNLIKELY(t->stale))
         mt_thread_fix_stale(t);
     return t;
+}
+
+/* Enters a hook: returns the thread's state with level raised, or NULL if
+ * this call must pass straight through unrecorded (our own work, tracing
+ * off or paused, or nesting too deep). */
+static inline struct mt_thread *mt_hook_enter(void)
+{
+    if (MT_UNLIKELY(mt_tls_internal))
+        return NULL;
+    if (MT_UNLIKELY(mt_state != MT_ON)) {
+        if (mt_state == MT_OFF)
+            mt_init(); /* a library constructor allocated before ours ran */
+        if (mt_state != MT_ON)
+            return NULL;
+    }
+    return mt_hook_enter_any();
 }
 
 static inline void mt_hook_leave(struct mt_thread *t)

@@ -325,3 +325,13 @@ handler_fn sigset(int sig, handler_fn h)
     resolve();
     return via(real.sigset, sig, h);
 }
+
+int mt_signals_real_action(int sig, const struct sigaction *act, struct sigaction *old)
+{
+    resolve();
+    if (!real.sigaction) {
+        errno = ENOSYS;
+        return -1;
+    }
+    return real.sigaction(sig, act, old);
+}

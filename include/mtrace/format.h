@@ -38,6 +38,14 @@
 enum {
     MT_HDR_RING = 1u << 0,     /* flight-recorder mode: chunk area wraps */
     MT_HDR_TICKS_TSC = 1u << 1, /* ticks are the invariant TSC, else ns */
+    MT_HDR_DORMANT = 1u << 3,  /* MTRACE_START=off: events are recorded only
+                                  inside windows, each opened and closed by a
+                                  maps record (MT_MAPS_WINDOW_ON/OFF); the
+                                  trace starts outside one */
+    MT_HDR_ATTACHED = 1u << 4, /* libmtrace.so was loaded into a running
+                                  process (mtrace-run --pid): blocks allocated
+                                  before start_realtime_ns are not in the
+                                  trace, and their frees count as untracked */
     MT_HDR_COARSE_TICKS = 1u << 2 /* with threads, an allocation's stamp may
                                      be one coarse-clock tick (a few ms) old:
                                      merged by time, it can land before
@@ -53,7 +61,9 @@ enum mt_end_state {
     MT_END_EXEC = 2,    /* replaced by execve(); end_code unused */
     MT_END_ABORT = 3,   /* abort() */
     MT_END_UNDERSCORE_EXIT = 4, /* _exit()/_Exit(): no atexit handlers ran */
-    MT_END_SIGNAL = 5   /* fatal signal seen by mtrace; end_code = signo */
+    MT_END_SIGNAL = 5,  /* fatal signal seen by mtrace; end_code = signo */
+    MT_END_DETACHED = 6 /* mtrace-run detached; the process ran on untraced:
+                           blocks live then are of unknown fate, not leaks */
 };
 
 struct mt_file_header {
@@ -249,7 +259,12 @@ enum mt_maps_reason {
     MT_MAPS_DLOPEN = 3,
     MT_MAPS_DLCLOSE = 4,
     MT_MAPS_MAPPING = 5,
-    MT_MAPS_SMAPS_EXIT = 6
+    MT_MAPS_SMAPS_EXIT = 6,
+    MT_MAPS_WINDOW_ON = 7,  /* a tracing window opens (MT_HDR_DORMANT): the
+                               events from here are recorded */
+    MT_MAPS_WINDOW_OFF = 8  /* the window closes: nothing is recorded until
+                               the next one, so blocks live here have an
+                               unknown fate (their frees go unseen) */
 };
 
 #endif

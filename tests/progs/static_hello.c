@@ -3,8 +3,9 @@
  * glibc's static library is installed).  LD_PRELOAD cannot reach it, so
  * mtrace-run must refuse it before it runs.
  *
- * usage: static_hello
- * stderr: "static_hello: ran"; exit status 0.
+ * usage: static_hello [SECONDS]
+ * stderr: "static_hello: ran"; sleeps SECONDS (default 0: mtrace-run --pid
+ * must refuse it while it runs); exit status 0.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
@@ -12,8 +13,10 @@
 
 #include "prog_util.h"
 
-int main(void)
+int main(int argc, char **argv)
 {
     say(2, "static_hello: ran\n");
+    if (argc > 1)
+        sleep((unsigned)atoi(argv[1]));
     return 0;
 }

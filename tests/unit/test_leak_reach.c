@@ -115,7 +115,7 @@ Test(leak_reach, records_through_the_sink)
 {
     struct mta_live live;
     cr_assert_eq(mta_live_init(&live), 0);
-    struct mta_block a = {0x1000, 64, 1, 0, 1, 0, 0}, c = {0x5000, 8, 1, 0, 1, 0, 0};
+    struct mta_block a = {0x1000, 64, 1, 0, 1, 0, 0, 0}, c = {0x5000, 8, 1, 0, 1, 0, 0, 0};
     cr_assert_eq(mta_live_put(&live, &a, NULL), 0);
     cr_assert_eq(mta_live_put(&live, &c, NULL), 0);
     struct mta_reach r;
@@ -139,7 +139,7 @@ Test(leak_reach, records_through_the_sink)
     cr_expect_eq(mta_reach_class(&r, &got), MTA_LEAK_REACHABLE);
     cr_assert(mta_live_take(&live, 0x5000, &got));
     cr_expect_eq(mta_reach_class(&r, &got), MTA_LEAK_DEFINITE);
-    struct mta_block later = {0x9000, 8, 2, 0, 1, 0, 0}; /* allocated after the scan */
+    struct mta_block later = {0x9000, 8, 2, 0, 1, 0, 0, 0}; /* allocated after the scan */
     cr_expect_eq(mta_reach_class(&r, &later), MTA_LEAK_UNSCANNED);
     mta_reach_free(&r);
     mta_live_free(&live);

@@ -11,7 +11,7 @@ Test(live, put_take_and_backward_shift_deletion)
     cr_assert_eq(mta_live_init(&l), 0);
     enum { N = 20000 };
     for (uint64_t i = 1; i <= N; i++) {
-        struct mta_block b = {i * 16, i, 0, 0, 1, 0, 0};
+        struct mta_block b = {i * 16, i, 0, 0, 1, 0, 0, 0};
         cr_assert_eq(mta_live_put(&l, &b, NULL), 0);
     }
     cr_assert_eq(l.count, N);
@@ -35,7 +35,7 @@ Test(live, same_address_twice_replaces)
 {
     struct mta_live l;
     mta_live_init(&l);
-    struct mta_block a = {0x1000, 10, 0, 0, 1, 0, 0}, b = {0x1000, 20, 0, 0, 1, 0, 0}, old;
+    struct mta_block a = {0x1000, 10, 0, 0, 1, 0, 0, 0}, b = {0x1000, 20, 0, 0, 1, 0, 0, 0}, old;
     cr_assert_eq(mta_live_put(&l, &a, NULL), 0);
     cr_assert_eq(mta_live_put(&l, &b, &old), 1);
     cr_assert_eq(old.size, 10);
