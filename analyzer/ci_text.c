@@ -77,12 +77,5 @@ const char *mta_ci_failure_text(char *buf, size_t cap, const struct mta_ci_run *
 
 const char *mta_ci_ended_text(char *buf, size_t cap, const struct mta_ci_proc *p)
 {
-    switch (p->end_state) {
-    case MT_END_EXIT: snprintf(buf, cap, "exit %d", p->end_code); break;
-    case MT_END_UNDERSCORE_EXIT: snprintf(buf, cap, "_exit %d", p->end_code); break;
-    case MT_END_SIGNAL: snprintf(buf, cap, "signal %d", p->end_code); break;
-    case MT_END_RUNNING: snprintf(buf, cap, "did not finish"); break;
-    default: snprintf(buf, cap, "%s", mta_end_state_name(p->end_state)); break;
-    }
-    return buf;
+    return mta_ended_text(buf, cap, p->end_state, p->end_code);
 }

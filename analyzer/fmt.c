@@ -21,6 +21,18 @@ const char *mta_end_state_name(uint32_t s)
     }
 }
 
+const char *mta_ended_text(char *buf, size_t cap, uint32_t end_state, int end_code)
+{
+    switch (end_state) {
+    case MT_END_EXIT: snprintf(buf, cap, "exit %d", end_code); break;
+    case MT_END_UNDERSCORE_EXIT: snprintf(buf, cap, "_exit %d", end_code); break;
+    case MT_END_SIGNAL: snprintf(buf, cap, "signal %d", end_code); break;
+    case MT_END_RUNNING: snprintf(buf, cap, "did not finish"); break;
+    default: snprintf(buf, cap, "%s", mta_end_state_name(end_state)); break;
+    }
+    return buf;
+}
+
 /* Linux's names (the trace's numbers are Linux's, whatever host reads it);
  * NULL for a number without one. */
 const char *mta_signal_name(int sig)

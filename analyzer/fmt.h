@@ -14,6 +14,8 @@ const char *mta_short_path(const char *path);
 
 /* enum mt_end_state: "running", "exit", "exec", ... */
 const char *mta_end_state_name(uint32_t state);
+/* How a process ended, for a table: "exit 0", "signal 9", "did not finish". */
+const char *mta_ended_text(char *buf, size_t cap, uint32_t end_state, int end_code);
 /* "SIGTERM" for 15; NULL if the number has no name. */
 const char *mta_signal_name(int sig);
 /* enum mt_stop_reason: "none", "max_size", "no_space", ... */

@@ -8,17 +8,6 @@
 #include "text_util.h"
 #include "trace.h"
 
-static const char *ended(char *buf, size_t cap, const struct mta_run_proc *p)
-{
-    switch (p->end_state) {
-    case MT_END_EXIT: snprintf(buf, cap, "exit %d", p->end_code); break;
-    case MT_END_UNDERSCORE_EXIT: snprintf(buf, cap, "_exit %d", p->end_code); break;
-    case MT_END_SIGNAL: snprintf(buf, cap, "signal %d", p->end_code); break;
-    case MT_END_RUNNING: snprintf(buf, cap, "did not finish"); break;
-    default: snprintf(buf, cap, "%s", mta_end_state_name(p->end_state)); break;
-    }
-    return buf;
-}
 
 static void print_row(FILE *out, const struct mta_run_proc *p, int depth,
                       const struct mta_report_opts *o)
@@ -31,7 +20,7 @@ static void print_row(FILE *out, const struct mta_run_proc *p, int depth,
         snprintf(lk, sizeof lk, "%s%s", mta_commas(a, sizeof a, p->leaked_bytes),
                  p->inconclusive ? "?" : "");
     fprintf(out, "  %-12s %-8llu %-15s %s%14s%s  %s", pid, (unsigned long long)p->ppid,
-            ended(st, sizeof st, p), p->leaked_bytes ? MTA_RED(o) : "", lk,
+            mta_ended_text(st, sizeof st, p->end_state, p->end_code), p->leaked_bytes ? MTA_RED(o) : "", lk,
             p->leaked_bytes ? MTA_RESET(o) : "", mta_run_image_name(p));
     if (p->cmdline && *p->cmdline)
         fprintf(out, "  %s(%s)%s", MTA_DIM(o), p->cmdline, MTA_RESET(o));

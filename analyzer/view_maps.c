@@ -118,6 +118,21 @@ struct app_map {
     uint32_t stack;
 };
 
+/* Appends (start, end, stack); 0, or -1 if out of memory (nothing added). */
+static int push_map(struct app_map **v, size_t *n, size_t *cap, struct app_map a)
+{
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 16;
+        struct app_map *nv = mta_xreallocarray(*v, nc, sizeof *nv);
+        if (!nv)
+            return -1;
+        *v = nv;
+        *cap = nc;
+    }
+    (*v)[(*n)++] = a;
+    return 0;
+}
+
 static size_t app_maps(const struct mta_model *m, struct app_map **out)
 {
     size_t n = 0, cap = 0;
@@ -134,17 +149,10 @@ static size_t app_maps(const struct mta_model *m, struct app_map **out)
                 if (a->end <= lo || a->start >= hi)
                     continue;
                 if (a->start < lo && a->end > hi) { /* a hole in the middle */
-                    if (n == cap) {
-                        size_t nc = cap ? cap * 2 : 16;
-                        struct app_map *nv = realloc(v, nc * sizeof *nv);
-                        if (!nv)
-                            continue;
-                        v = nv;
-                        cap = nc;
-                        a = &v[j];
-                    }
-                    v[n++] = (struct app_map){hi, a->end, a->stack};
-                    a->end = lo;
+                    struct app_map right = {hi, a->end, a->stack};
+                    if (push_map(&v, &n, &cap, right))
+                        continue;
+                    v[j].end = lo;
                 } else if (a->start < lo) {
                     a->end = lo;
                 } else if (a->end > hi) {
@@ -162,15 +170,7 @@ static size_t app_maps(const struct mta_model *m, struct app_map **out)
         }
         if (hi <= lo)
             continue;
-        if (n == cap) {
-            size_t nc = cap ? cap * 2 : 16;
-            struct app_map *nv = realloc(v, nc * sizeof *nv);
-            if (!nv)
-                continue;
-            v = nv;
-            cap = nc;
-        }
-        v[n++] = (struct app_map){lo, hi, h->stack};
+        push_map(&v, &n, &cap, (struct app_map){lo, hi, h->stack});
     }
     *out = v;
     return n;
@@ -182,7 +182,7 @@ static void place_app_maps(struct mta_maps_view *view, const struct mta_model *m
 {
     struct app_map *v;
     size_t n = app_maps(m, &v);
-    uint64_t *best = calloc(view->rs.n + 1, sizeof *best);
+    uint64_t *best = mta_xcalloc(view->rs.n + 1, sizeof *best);
     for (size_t j = 0; best && j < n; j++) {
         if (v[j].end <= v[j].start)
             continue;
