@@ -43,7 +43,7 @@
 
 /* ---- /proc ---- */
 
-static int read_file(const char *path, char *buf, size_t cap)
+int mta_read_small_file(const char *path, char *buf, size_t cap)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -151,7 +151,7 @@ static long status_field(pid_t pid, const char *field)
 {
     char name[64], buf[8192];
     snprintf(name, sizeof name, "/proc/%d/status", (int)pid);
-    if (read_file(name, buf, sizeof buf) < 0)
+    if (mta_read_small_file(name, buf, sizeof buf) < 0)
         return -1;
     const char *p = strstr(buf, field);
     return p ? strtol(p + strlen(field), NULL, 10) : -1;
@@ -175,7 +175,7 @@ const char *mta_attach_refusal(pid_t pid, char *why, size_t cap)
                  "trace it", (int)pid, (unsigned)st.st_uid);
         return why;
     }
-    if (read_file("/proc/sys/kernel/yama/ptrace_scope", buf, sizeof buf) > 0) {
+    if (mta_read_small_file("/proc/sys/kernel/yama/ptrace_scope", buf, sizeof buf) > 0) {
         int scope = atoi(buf);
         if (scope == 3 || (scope == 2 && geteuid() != 0) || (scope == 1 && geteuid() != 0)) {
             snprintf(why, cap, "no permission to trace process %d: "

@@ -16,6 +16,10 @@ const char *mta_attach_refusal(pid_t pid, char *why, size_t cap);
 int mta_inject(pid_t pid, const char *lib, const char *settings, size_t len, char *why,
                size_t cap);
 
+/* Reads at most cap - 1 bytes of a small file (/proc) into buf, NUL
+ * terminated; the length, or -1 if it cannot be opened. */
+int mta_read_small_file(const char *path, char *buf, size_t cap);
+
 /* 1 if pid has a mapping of a file named libmtrace.so. */
 int mta_has_mtrace(pid_t pid);
 

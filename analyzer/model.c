@@ -171,6 +171,20 @@ static void on_module(void *ctx, const struct mta_module *mod)
 static void park_alloc(struct mta_model *m, const struct mta_event *ev, uint32_t stack);
 static void add_live_now(struct mta_model *m, const struct mta_event *ev, uint32_t stack);
 
+/* A block leaves the live set (freed, replaced, or of a closed window):
+ * the live totals, its site's and the peak bookkeeping follow.  Returns its
+ * site. */
+static struct mta_site *unlive(struct mta_model *m, const struct mta_block *b)
+{
+    mta_total_sub(m, &m->live_bytes, b->size);
+    mta_total_sub(m, &m->live_by_source[b->source & 3], b->size);
+    struct mta_site *s = site(m, b->stack);
+    s->live_blocks--;
+    mta_total_sub(m, &s->live_bytes, b->size);
+    mta_peak_touch(m, b->stack);
+    return s;
+}
+
 /* may_park: an allocation at an address still live is held back
  * (reorder.h) instead of replacing the block there. */
 static void add_live_at(struct mta_model *m, const struct mta_event *ev, uint32_t stack,
@@ -190,12 +204,7 @@ static void add_live_at(struct mta_model *m, const struct mta_event *ev, uint32_
     if (r == 1 && old.outside) {
         /* a block of a closed window, freed while nothing was recorded */
         m->outside_reused++;
-        mta_total_sub(m, &m->live_bytes, old.size);
-        mta_total_sub(m, &m->live_by_source[old.source & 3], old.size);
-        struct mta_site *s = site(m, old.stack);
-        s->live_blocks--;
-        mta_total_sub(m, &s->live_bytes, old.size);
-        mta_peak_touch(m, old.stack);
+        unlive(m, &old);
         r = 0;
     }
     if (r == 1 && may_park) {
@@ -206,12 +215,7 @@ static void add_live_at(struct mta_model *m, const struct mta_event *ev, uint32_
     if (r == 1) {
         /* the address is live twice: its free was not recorded */
         m->replaced_blocks++;
-        mta_total_sub(m, &m->live_bytes, old.size);
-        mta_total_sub(m, &m->live_by_source[old.source & 3], old.size);
-        struct mta_site *s = site(m, old.stack);
-        s->live_blocks--;
-        mta_total_sub(m, &s->live_bytes, old.size);
-        mta_peak_touch(m, old.stack);
+        unlive(m, &old);
     }
     m->allocations++;
     mta_total_add(m, &m->bytes_allocated, ev->size);
@@ -297,12 +301,7 @@ static int take_live(struct mta_model *m, uint64_t ptr, uint64_t ns, uint32_t ti
     if (!mta_live_take(&m->live, ptr, &b))
         return 0;
     m->frees++;
-    mta_total_sub(m, &m->live_bytes, b.size);
-    mta_total_sub(m, &m->live_by_source[b.source & 3], b.size);
-    struct mta_site *s = site(m, b.stack);
-    s->live_blocks--;
-    mta_total_sub(m, &s->live_bytes, b.size);
-    mta_peak_touch(m, b.stack);
+    struct mta_site *s = unlive(m, &b);
     s->frees++;
     if (by_realloc != 1 && mta_temporary_on_free(m, tid, ptr)) {
         s->temporary++;

@@ -24,26 +24,12 @@
 #define CONTROL_MAGIC 0x6d740000
 enum { CMD_OFF = 0, CMD_ON = 1, CMD_DETACH = 2 };
 
-static int read_text(const char *path, char *buf, size_t cap)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    size_t n = 0;
-    ssize_t r;
-    while (n + 1 < cap && (r = read(fd, buf + n, cap - 1 - n)) > 0)
-        n += (size_t)r;
-    close(fd);
-    buf[n] = '\0';
-    return (int)n;
-}
-
 /* A signal mask line of /proc/PID/status ("SigCgt:", "ShdPnd:"...). */
 static uint64_t status_mask(pid_t pid, const char *field)
 {
     char name[64], buf[8192];
     snprintf(name, sizeof name, "/proc/%d/status", (int)pid);
-    if (read_text(name, buf, sizeof buf) < 0)
+    if (mta_read_small_file(name, buf, sizeof buf) < 0)
         return 0;
     const char *p = strstr(buf, field);
     return p ? strtoull(p + strlen(field), NULL, 16) : 0;
@@ -83,7 +69,7 @@ static int target_signal(pid_t pid)
     char name[64];
     static char env[1 << 20];
     snprintf(name, sizeof name, "/proc/%d/environ", (int)pid);
-    int n = read_text(name, env, sizeof env);
+    int n = mta_read_small_file(name, env, sizeof env);
     for (int i = 0; n > 0 && i < n; i += (int)strlen(env + i) + 1)
         if (!strncmp(env + i, "MTRACE_SIGNAL=", 14)) {
             int s = atoi(env + i + 14);
