@@ -79,7 +79,7 @@ static void *producer_consumer(void *arg)
     uint32_t x = 2463534242u + me;
     unsigned made = 0, freed = 0;
     void *pending = NULL;
-    while (made < blocks || freed < blocks) {
+    while (made < blocks || freed < blocks || pending) {
         if (!pending && made < blocks) {
             pending = make_block(&x);
             if (!pending)
